@@ -1,0 +1,2 @@
+//! The Capstan book. Each page is a markdown file in `docs/`, included here so that every code
+//! block in it compiles and runs as a doc test.

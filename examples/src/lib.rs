@@ -1,0 +1,1 @@
+//! Runnable Capstan examples; see `src/bin`.

@@ -1,0 +1,1 @@
+//! The `#[rpc_interface]` attribute macro for Capstan.

@@ -1,0 +1,1 @@
+//! Framed transports for Capstan.

@@ -1,0 +1,1 @@
+//! Shared helpers for Capstan's black-box integration tests.
