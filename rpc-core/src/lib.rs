@@ -2,12 +2,36 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod callback;
 pub mod codec;
+mod deliver;
+mod error;
 mod frame;
 mod limits;
+mod pending;
+mod promise;
 pub mod protocol;
+mod session;
+mod start;
+mod stub;
+mod target;
+pub mod testing;
 pub mod transport;
+mod typed;
+pub mod value;
 
+#[doc(hidden)]
+pub mod __private;
+
+pub use callback::Callback;
+pub use error::{ErrorKind, RpcError};
 pub use frame::Frame;
 pub use limits::Limits;
+pub use promise::RpcPromise;
+pub use rpc_macros::rpc_interface;
+pub use session::{Session, SessionBuilder, SessionStats};
+pub use stub::Stub;
+pub use target::{CallFuture, RpcTarget};
 pub use transport::Transport;
+pub use typed::TypedStub;
+pub use value::Value;

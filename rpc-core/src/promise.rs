@@ -1,0 +1,231 @@
+//! `RpcPromise`: a result that may not have arrived yet.
+
+use std::{
+    future::{Future, IntoFuture},
+    marker::PhantomData,
+    pin::Pin,
+    sync::{Arc, OnceLock},
+};
+
+use serde::de::DeserializeOwned;
+
+use crate::{
+    RpcError, Stub, TypedStub, deliver,
+    pending::Pending,
+    protocol::PathKey,
+    session::{ImportRef, SessionShared},
+    start::{catch_panic, start},
+    stub::Hook,
+    value::{Value, from_value},
+};
+
+#[derive(Clone)]
+pub(crate) enum Source {
+    /// The result of one of our pushes, or a promise the peer exported.
+    Remote {
+        import: Arc<ImportRef>,
+        result: Pending,
+    },
+    /// A result computed in this process.
+    Local(Pending),
+}
+
+/// The result of a call, usable before it arrives.
+///
+/// - `.await` it for the result (this sends `pull` the first time).
+/// - Call methods on it, or read properties, to pipeline: the call goes out at once, naming
+///   this result, with no round trip in between.
+/// - Pass it as an argument to another call without awaiting it.
+///
+/// Dropping every clone of an unawaited promise sends `release`.
+///
+/// For a promise of a typed stub (`RpcPromise<CounterClient>`), the stub's methods are
+/// available on the promise itself through `Deref`, so `calc.counter(5).increment(1)` is one
+/// round trip.
+///
+/// ```
+/// use rpc_core::{RpcPromise, Value};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let ready: RpcPromise<i64> = RpcPromise::resolved(Value::Int(3)).typed();
+/// assert_eq!(ready.await.unwrap(), 3);
+/// # });
+/// ```
+pub struct RpcPromise<T = Value> {
+    pub(crate) source: Source,
+    pub(crate) path: Vec<PathKey>,
+    pipelined: OnceLock<Box<T>>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for RpcPromise<T> {
+    fn clone(&self) -> Self {
+        RpcPromise {
+            source: self.source.clone(),
+            path: self.path.clone(),
+            pipelined: OnceLock::new(),
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for RpcPromise<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            Source::Remote { import, .. } => write!(f, "RpcPromise(import {}", import.id)?,
+            Source::Local(p) => write!(f, "RpcPromise({p:?}")?,
+        }
+        write!(f, ", path {:?})", self.path)
+    }
+}
+
+impl RpcPromise {
+    pub(crate) fn new(source: Source, path: Vec<PathKey>) -> Self {
+        RpcPromise {
+            source,
+            path,
+            pipelined: OnceLock::new(),
+            _type: PhantomData,
+        }
+    }
+
+    /// A promise that is already resolved.
+    pub fn resolved(value: Value) -> Self {
+        Self::new(Source::Local(Pending::settled(Ok(value))), Vec::new())
+    }
+
+    /// A promise that is already rejected.
+    pub fn rejected(error: RpcError) -> Self {
+        Self::new(Source::Local(Pending::settled(Err(error))), Vec::new())
+    }
+
+    /// A promise for a local future, started at once.
+    pub fn from_future(
+        fut: impl Future<Output = Result<Value, RpcError>> + Send + 'static,
+    ) -> Self {
+        let pending = Pending::new();
+        let settler = pending.settler();
+        start(async move { settler.settle(catch_panic(fut).await) });
+        Self::new(Source::Local(pending), Vec::new())
+    }
+
+    /// Calls `method` on the result (pipelined).
+    pub fn call(&self, method: &str, args: Vec<Value>) -> RpcPromise {
+        self.invoke(vec![PathKey::from(method)], Some(args))
+    }
+
+    /// Calls the result itself as a function (pipelined).
+    pub fn call_function(&self, args: Vec<Value>) -> RpcPromise {
+        self.invoke(Vec::new(), Some(args))
+    }
+
+    /// A property of the result. Nothing is sent until the new promise is awaited or used.
+    pub fn get(&self, property: impl Into<PathKey>) -> RpcPromise {
+        let mut path = self.path.clone();
+        path.push(property.into());
+        RpcPromise::new(self.source.clone(), path)
+    }
+
+    /// A property path, then a call when `args` is `Some`, on the result (pipelined).
+    pub fn invoke(&self, path: Vec<PathKey>, args: Option<Vec<Value>>) -> RpcPromise {
+        let mut full = self.path.clone();
+        full.extend(path);
+        match &self.source {
+            Source::Remote { import, .. } => import.session.push_call(import.id, full, args),
+            Source::Local(pending) => {
+                let pending = pending.clone();
+                RpcPromise::from_future(async move {
+                    let target = pending.wait().await?;
+                    deliver::invoke(target, full, args).await
+                })
+            }
+        }
+    }
+
+    /// Waits for the value.
+    pub async fn resolve(self) -> Result<Value, RpcError> {
+        match (&self.source, self.path.is_empty()) {
+            (Source::Remote { import, result }, true) => {
+                import.session.pull(import.id);
+                result.wait().await
+            }
+            (Source::Remote { import, .. }, false) => {
+                // A property of a remote result: ask the peer for just that (one push).
+                let get = import.session.push_call(import.id, self.path.clone(), None);
+                Box::pin(get.resolve()).await
+            }
+            (Source::Local(pending), _) => {
+                let value = pending.wait().await?;
+                if self.path.is_empty() {
+                    Ok(value)
+                } else {
+                    deliver::invoke(value, self.path.clone(), None).await
+                }
+            }
+        }
+    }
+}
+
+impl<T> RpcPromise<T> {
+    /// The same promise, read as type `U`.
+    pub fn typed<U>(self) -> RpcPromise<U> {
+        RpcPromise {
+            source: self.source,
+            path: self.path,
+            pipelined: OnceLock::new(),
+            _type: PhantomData,
+        }
+    }
+
+    /// The same promise, untyped.
+    pub fn untyped(self) -> RpcPromise {
+        self.typed()
+    }
+
+    pub(crate) fn untyped_ref(&self) -> RpcPromise {
+        self.clone().typed()
+    }
+
+    /// A stub on the future result: calls on it are pipelined.
+    pub fn into_stub(self) -> Stub {
+        Stub(Hook::Promised(self.untyped()))
+    }
+
+    pub(crate) fn session(&self) -> Option<&Arc<SessionShared>> {
+        match &self.source {
+            Source::Remote { import, .. } => Some(&import.session),
+            Source::Local(_) => None,
+        }
+    }
+}
+
+impl<T: TypedStub> std::ops::Deref for RpcPromise<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.pipelined
+            .get_or_init(|| Box::new(T::from_stub(self.clone().into_stub())))
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> IntoFuture for RpcPromise<T> {
+    type Output = Result<T, RpcError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<T, RpcError>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { from_value(self.untyped().resolve().await?) })
+    }
+}
+
+impl<T> serde::Serialize for RpcPromise<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Value::Promise(self.untyped_ref()).serialize(serializer)
+    }
+}
+
+impl<'de, T> serde::Deserialize<'de> for RpcPromise<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::Promise(p) => p.typed(),
+            other => RpcPromise::resolved(other).typed(),
+        })
+    }
+}

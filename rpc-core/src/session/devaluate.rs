@@ -1,0 +1,151 @@
+//! Value → expression for outgoing messages: capabilities become table entries.
+
+use std::sync::Arc;
+
+use super::{
+    shared::{SessionShared, SessionState},
+    tables::{ExportEntry, ExportKind},
+};
+use crate::{
+    RpcError, RpcPromise, Stub,
+    pending::Pending,
+    promise::Source,
+    protocol::{ErrorExpr, Expr, Id},
+    start::start,
+    stub::Hook,
+    value::Value,
+};
+
+/// Turns values into wire expressions, registering every capability it meets as an export.
+///
+/// Runs under the state lock, so that export IDs are allocated in the same order the messages
+/// naming them are queued. It only reads the value, so nothing is dropped under the lock.
+pub(crate) struct Devaluator<'a> {
+    shared: &'a Arc<SessionShared>,
+    state: &'a mut SessionState,
+    promises: Vec<(Id, RpcPromise, Pending)>,
+}
+
+impl<'a> Devaluator<'a> {
+    pub(crate) fn new(shared: &'a Arc<SessionShared>, state: &'a mut SessionState) -> Self {
+        Devaluator {
+            shared,
+            state,
+            promises: Vec::new(),
+        }
+    }
+
+    /// Promises exported while devaluating; pass them to [`Devaluator::drive`] once unlocked.
+    pub(crate) fn into_promises(self) -> Vec<(Id, RpcPromise, Pending)> {
+        self.promises
+    }
+
+    /// Resolves each exported promise and sends its resolution unprompted, as capnweb expects.
+    pub(crate) fn drive(shared: &Arc<SessionShared>, promises: Vec<(Id, RpcPromise, Pending)>) {
+        for (id, promise, pending) in promises {
+            let session = shared.clone();
+            pending.on_settle(move |outcome| session.send_resolution(id, outcome));
+            let settler = pending.settler();
+            start(async move { settler.settle(promise.resolve().await) });
+        }
+    }
+
+    pub(crate) fn value(&mut self, value: &Value) -> Expr {
+        match value {
+            Value::Undefined => Expr::Undefined,
+            Value::Null => Expr::Null,
+            Value::Bool(b) => Expr::Bool(*b),
+            Value::Int(i) => Expr::Int(*i),
+            Value::Float(f) => Expr::Float(*f),
+            Value::BigInt(b) => Expr::BigInt(b.as_str().to_owned()),
+            Value::String(s) => Expr::String(s.clone()),
+            Value::Utf16(u) => Expr::Utf16(u.clone()),
+            Value::Bytes(b, kind) => Expr::Bytes(b.clone(), *kind),
+            Value::Date(d) => Expr::Date(*d),
+            Value::Array(items) => Expr::Array(items.iter().map(|v| self.value(v)).collect()),
+            Value::Object(o) => Expr::Object(
+                o.iter()
+                    .map(|(k, v)| (k.to_owned(), self.value(v)))
+                    .collect(),
+            ),
+            Value::Error(e) => self.error(e),
+            Value::Stub(stub) => self.stub(stub),
+            Value::Promise(p) => self.promise(p),
+        }
+    }
+
+    pub(crate) fn error(&mut self, error: &RpcError) -> Expr {
+        let props = error.wire_props();
+        let props = (!props.is_empty()).then(|| {
+            props
+                .iter()
+                .map(|(k, v)| (k.to_owned(), self.value(v)))
+                .collect()
+        });
+        Expr::Error(Box::new(ErrorExpr {
+            name: error.name().to_owned(),
+            message: error.message().to_owned(),
+            stack: error.stack().map(str::to_owned),
+            props,
+        }))
+    }
+
+    fn is_mine(&self, session: &Arc<SessionShared>) -> bool {
+        Arc::ptr_eq(session, self.shared)
+    }
+
+    fn stub(&mut self, stub: &Stub) -> Expr {
+        match &stub.0 {
+            // The peer's own object goes home as itself, not as a proxy of a proxy.
+            Hook::Remote(import) if self.is_mine(&import.session) => {
+                Expr::import(import.id, None, None)
+            }
+            Hook::Promised(p) => match self.same_session_reference(p) {
+                Some(expr) => expr,
+                None => self.export(ExportKind::Capability(stub.clone())),
+            },
+            _ => self.export(ExportKind::Capability(stub.clone())),
+        }
+    }
+
+    fn promise(&mut self, promise: &RpcPromise) -> Expr {
+        if let Some(expr) = self.same_session_reference(promise) {
+            return expr;
+        }
+        let pending = Pending::new();
+        let id = self.allocate(ExportKind::Result {
+            pending: pending.clone(),
+            pulled: true,
+            dependents: 0,
+            abort: None,
+        });
+        self.promises.push((id, promise.clone(), pending));
+        Expr::Promise(id)
+    }
+
+    /// A result of ours from this very session is named by its push ID and path.
+    fn same_session_reference(&self, promise: &RpcPromise) -> Option<Expr> {
+        match &promise.source {
+            Source::Remote { import, .. } if self.is_mine(&import.session) => {
+                let path = (!promise.path.is_empty()).then(|| promise.path.clone());
+                Some(Expr::pipeline(import.id, path, None))
+            }
+            _ => None,
+        }
+    }
+
+    fn export(&mut self, kind: ExportKind) -> Expr {
+        Expr::Export(self.allocate(kind))
+    }
+
+    /// A fresh negative ID per introduction: capnweb always releases with a count of 1, so a
+    /// reused ID would leak.
+    fn allocate(&mut self, kind: ExportKind) -> Id {
+        let id = self.state.next_export;
+        self.state.next_export -= 1;
+        self.state
+            .exports
+            .insert(id, ExportEntry { refcount: 1, kind });
+        id
+    }
+}

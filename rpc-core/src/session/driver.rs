@@ -1,0 +1,115 @@
+//! The two tasks of a session: one reads and dispatches, one writes.
+
+use std::sync::{Arc, Weak};
+
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::mpsc;
+
+use super::{
+    inbound,
+    shared::{Command, Outbound, SessionShared},
+};
+use crate::{Frame, RpcError, codec::Codec};
+
+/// Reads frames and commands until the session ends.
+pub(crate) async fn read_loop<S>(
+    shared: Arc<SessionShared>,
+    mut frames: S,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    codec: Arc<dyn Codec>,
+) where
+    S: Stream<Item = std::io::Result<Frame>> + Unpin,
+{
+    loop {
+        tokio::select! {
+            // Releases first: they free memory and never wait.
+            biased;
+            command = commands.recv() => match command {
+                Some(Command::Release(id)) => shared.release_import(id),
+                Some(Command::Abort(reason)) => return shared.break_with(reason, true),
+                Some(Command::Close(reason)) => return shared.break_with(reason, false),
+                None => return,
+            },
+            frame = frames.next() => match frame {
+                Some(Ok(frame)) => {
+                    let handled = codec
+                        .decode(&frame, &shared.limits)
+                        .map_err(|e| match e {
+                            crate::codec::CodecError::Limit { limit, detail } => {
+                                RpcError::limit(limit, detail)
+                            }
+                            other => RpcError::protocol(other.to_string()),
+                        })
+                        .and_then(|message| inbound::handle(&shared, message));
+                    if let Err(error) = handled {
+                        tracing::warn!(session = shared.id, %error, "aborting session");
+                        return shared.break_with(error, true);
+                    }
+                    if shared.broken().is_some() {
+                        return;
+                    }
+                }
+                Some(Err(e)) => {
+                    return shared.break_with(
+                        RpcError::disconnected(format!("the connection failed: {e}")),
+                        false,
+                    );
+                }
+                None => {
+                    return shared.break_with(
+                        RpcError::disconnected("the peer closed the connection"),
+                        false,
+                    );
+                }
+            },
+        }
+    }
+}
+
+/// Encodes and writes queued messages, flushing once per burst so that many small messages
+/// share one write under load.
+pub(crate) async fn write_loop<S>(
+    shared: Weak<SessionShared>,
+    mut sink: S,
+    mut queue: mpsc::UnboundedReceiver<Outbound>,
+    codec: Arc<dyn Codec>,
+) where
+    S: Sink<Frame, Error = std::io::Error> + Unpin,
+{
+    let fail = |reason: String| {
+        if let Some(shared) = shared.upgrade() {
+            shared.break_with(RpcError::disconnected(reason), false);
+        }
+    };
+    while let Some(first) = queue.recv().await {
+        let mut next = Some(first);
+        let mut closing = false;
+        while let Some(item) = next.take() {
+            match item {
+                Outbound::Close => {
+                    closing = true;
+                    break;
+                }
+                Outbound::Message(message) => match codec.encode(&message) {
+                    Ok(frame) => {
+                        if let Err(e) = sink.feed(frame).await {
+                            return fail(format!("the connection failed: {e}"));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(%e, tag = message.tag(), "could not encode a message");
+                        return fail(format!("could not encode a message: {e}"));
+                    }
+                },
+            }
+            next = queue.try_recv().ok();
+        }
+        if let Err(e) = sink.flush().await {
+            return fail(format!("the connection failed: {e}"));
+        }
+        if closing {
+            let _ = sink.close().await;
+            return;
+        }
+    }
+}

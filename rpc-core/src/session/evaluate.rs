@@ -1,0 +1,259 @@
+//! Expression → value for incoming messages: references become stubs, promises and calls.
+
+use std::sync::Arc;
+
+use super::{
+    shared::{ImportRef, SessionShared, SessionState},
+    tables::{ExportKind, ImportEntry, ImportResult},
+};
+use crate::{
+    RpcError, RpcPromise, Stub,
+    deliver::is_reserved,
+    pending::{Pending, Settler},
+    promise::Source,
+    protocol::{CallExpr, Expr, Id, PathKey},
+    value::{BigInt, Object, Value},
+};
+
+/// Where a delivered call goes.
+pub(crate) enum Target {
+    Value(Value),
+    /// A result that has not settled: the call queues behind it, in arrival order.
+    Pending(Pending),
+}
+
+/// A call or property read on one of our exports, to run once the lock is released.
+pub(crate) struct Delivery {
+    pub(crate) target: Target,
+    pub(crate) path: Vec<PathKey>,
+    pub(crate) args: Option<Vec<Value>>,
+}
+
+/// A call found nested inside a value; its result fills `settler`.
+pub(crate) struct Job {
+    pub(crate) delivery: Delivery,
+    pub(crate) settler: Settler,
+}
+
+/// What a push evaluates to.
+pub(crate) enum Root {
+    Value(Value),
+    Delivery(Delivery),
+}
+
+/// Evaluates expressions against this session's tables. Runs under the state lock and never
+/// runs user code: calls it finds are returned as [`Job`]s to start afterwards, in order.
+pub(crate) struct Evaluator<'a> {
+    shared: &'a Arc<SessionShared>,
+    state: &'a mut SessionState,
+    pub(crate) jobs: Vec<Job>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub(crate) fn new(shared: &'a Arc<SessionShared>, state: &'a mut SessionState) -> Self {
+        Evaluator {
+            shared,
+            state,
+            jobs: Vec::new(),
+        }
+    }
+
+    pub(crate) fn root(&mut self, expr: Expr) -> Result<Root, RpcError> {
+        match expr {
+            Expr::Pipeline(call) | Expr::Import(call) if is_call(&call) => {
+                Ok(Root::Delivery(self.delivery(*call)?))
+            }
+            other => Ok(Root::Value(self.value(other)?)),
+        }
+    }
+
+    pub(crate) fn value(&mut self, expr: Expr) -> Result<Value, RpcError> {
+        Ok(match expr {
+            Expr::Undefined => Value::Undefined,
+            Expr::Null => Value::Null,
+            Expr::Bool(b) => Value::Bool(b),
+            Expr::Int(i) => Value::Int(i),
+            Expr::Float(f) => Value::Float(f),
+            Expr::String(s) => Value::String(s),
+            Expr::Utf16(u) => Value::Utf16(u),
+            Expr::BigInt(b) => Value::BigInt(
+                BigInt::parse(&b).ok_or_else(|| RpcError::protocol(format!("bad bigint {b:?}")))?,
+            ),
+            Expr::Date(d) => Value::Date(d),
+            Expr::Bytes(b, kind) => Value::Bytes(b, kind),
+            Expr::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|e| self.value(e))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Object(entries) => Value::Object(self.object(entries)?),
+            Expr::Error(e) => {
+                let e = *e;
+                let props = match e.props {
+                    Some(props) => self.object(props)?,
+                    None => Object::new(),
+                };
+                Value::Error(RpcError::from_wire(e.name, e.message, e.stack, props))
+            }
+            Expr::Export(id) => Value::Stub(self.import_capability(id)?),
+            Expr::Promise(id) => self.import_promise(id)?,
+            Expr::Import(call) => {
+                if is_call(&call) {
+                    Value::Stub(self.nested_call(*call)?.into_stub())
+                } else {
+                    self.reference(call.id)?
+                }
+            }
+            Expr::Pipeline(call) => {
+                if is_call(&call) {
+                    Value::Promise(self.nested_call(*call)?)
+                } else {
+                    self.reference(call.id)?
+                }
+            }
+            Expr::Remap(_) => return Err(RpcError::protocol("remap is not supported yet")),
+            Expr::Readable(_) | Expr::Writable(_) => {
+                return Err(RpcError::protocol("streams are not supported yet"));
+            }
+        })
+    }
+
+    /// JavaScript drops `Object.prototype` names (after evaluating them, so their stubs are
+    /// released); so do we.
+    fn object(&mut self, entries: Vec<(String, Expr)>) -> Result<Object, RpcError> {
+        let mut o = Object::new();
+        for (k, e) in entries {
+            let v = self.value(e)?;
+            if !is_reserved(&k) {
+                o.insert(k, v);
+            }
+        }
+        Ok(o)
+    }
+
+    /// The peer exports an object to us.
+    fn import_capability(&mut self, id: Id) -> Result<Stub, RpcError> {
+        if id >= 0 {
+            return Err(RpcError::protocol(format!(
+                "export ID {id} has the wrong sign: exporters choose negative IDs"
+            )));
+        }
+        let entry = self.state.imports.entry(id).or_insert(ImportEntry {
+            introductions: 0,
+            handles: 0,
+            result: None,
+        });
+        if entry.result.is_some() {
+            return Err(RpcError::protocol(format!(
+                "ID {id} is a promise, not an export"
+            )));
+        }
+        entry.introductions = entry.introductions.saturating_add(1);
+        entry.handles += 1;
+        Ok(Stub::remote(self.import_ref(id)))
+    }
+
+    /// The peer exports a promise it will resolve unprompted.
+    fn import_promise(&mut self, id: Id) -> Result<Value, RpcError> {
+        if id >= 0 {
+            return Err(RpcError::protocol(format!(
+                "promise ID {id} has the wrong sign: exporters choose negative IDs"
+            )));
+        }
+        if self.state.imports.contains_key(&id) {
+            // capnweb turns a reused promise ID into an error value; so do we.
+            return Ok(Value::Error(RpcError::protocol(format!(
+                "promise ID {id} was reused"
+            ))));
+        }
+        let pending = Pending::new();
+        self.state.imports.insert(
+            id,
+            ImportEntry {
+                introductions: 1,
+                handles: 1,
+                result: Some(ImportResult {
+                    pending: pending.clone(),
+                    pulled: true,
+                }),
+            },
+        );
+        let import = self.import_ref(id);
+        Ok(Value::Promise(RpcPromise::new(
+            Source::Remote {
+                import,
+                result: pending,
+            },
+            Vec::new(),
+        )))
+    }
+
+    fn import_ref(&self, id: Id) -> Arc<ImportRef> {
+        Arc::new(ImportRef {
+            session: self.shared.clone(),
+            id,
+        })
+    }
+
+    /// `["import"|"pipeline", id]` with no path or call: one of our exports, as a value.
+    fn reference(&mut self, id: Id) -> Result<Value, RpcError> {
+        Ok(match self.target(id)? {
+            Target::Value(v) => v,
+            Target::Pending(p) => Value::Promise(RpcPromise::new(Source::Local(p), Vec::new())),
+        })
+    }
+
+    fn target(&mut self, id: Id) -> Result<Target, RpcError> {
+        let entry = self
+            .state
+            .exports
+            .get_mut(&id)
+            .ok_or_else(|| RpcError::protocol(format!("no such export ID {id}")))?;
+        Ok(match &mut entry.kind {
+            ExportKind::Capability(stub) => Target::Value(Value::Stub(stub.clone())),
+            ExportKind::Result {
+                pending,
+                dependents,
+                ..
+            } => {
+                *dependents += 1;
+                Target::Pending(pending.clone())
+            }
+            ExportKind::NoMain => Target::Value(Value::Stub(Stub::broken(RpcError::error(
+                "This connection has no main object.",
+            )))),
+        })
+    }
+
+    pub(crate) fn delivery(&mut self, call: CallExpr) -> Result<Delivery, RpcError> {
+        let target = self.target(call.id)?;
+        let args = match call.args {
+            Some(args) => Some(
+                args.into_iter()
+                    .map(|e| self.value(e))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => None,
+        };
+        Ok(Delivery {
+            target,
+            path: call.path.unwrap_or_default(),
+            args,
+        })
+    }
+
+    fn nested_call(&mut self, call: CallExpr) -> Result<RpcPromise, RpcError> {
+        let delivery = self.delivery(call)?;
+        let pending = Pending::new();
+        self.jobs.push(Job {
+            delivery,
+            settler: pending.settler(),
+        });
+        Ok(RpcPromise::new(Source::Local(pending), Vec::new()))
+    }
+}
+
+fn is_call(call: &CallExpr) -> bool {
+    call.args.is_some() || call.path.as_ref().is_some_and(|p| !p.is_empty())
+}

@@ -1,0 +1,245 @@
+//! Handling each message the peer sends.
+
+use std::sync::Arc;
+
+use futures::{
+    FutureExt,
+    future::{AbortHandle, AbortRegistration, Abortable},
+};
+
+use super::{
+    devaluate::Devaluator,
+    evaluate::{Delivery, Evaluator, Job, Root, Target},
+    shared::SessionShared,
+    tables::{ExportEntry, ExportKind},
+};
+use crate::{
+    RpcError, deliver,
+    pending::{Pending, Settler},
+    protocol::{Expr, Id, Message},
+    start::start,
+    value::Value,
+};
+
+/// Handles one message. An `Err` is a protocol violation: the caller aborts the session.
+pub(crate) fn handle(shared: &Arc<SessionShared>, message: Message) -> Result<(), RpcError> {
+    match message {
+        Message::Push(expr) => push(shared, expr),
+        Message::Pull(id) => pull(shared, id),
+        Message::Resolve(id, expr) => settle(shared, id, expr, true),
+        Message::Reject(id, expr) => settle(shared, id, expr, false),
+        Message::Release(id, count) => release(shared, id, count),
+        Message::Abort(expr) => {
+            let reason = abort_reason(shared, expr);
+            shared.break_with(reason, false);
+            Ok(())
+        }
+        Message::Stream(_) | Message::Pipe => {
+            Err(RpcError::protocol("streams are not supported yet"))
+        }
+    }
+}
+
+fn push(shared: &Arc<SessionShared>, expr: Expr) -> Result<(), RpcError> {
+    let pending = Pending::new();
+    let (abort, registration) = AbortHandle::new_pair();
+    let (root, jobs) = {
+        let mut st = shared.lock();
+        let id = st.peer_next_push;
+        st.peer_next_push += 1;
+        let mut ev = Evaluator::new(shared, &mut st);
+        let root = ev.root(expr)?;
+        let jobs = std::mem::take(&mut ev.jobs);
+        st.exports.insert(
+            id,
+            ExportEntry {
+                refcount: 1,
+                kind: ExportKind::Result {
+                    pending: pending.clone(),
+                    pulled: false,
+                    dependents: 0,
+                    abort: Some(abort),
+                },
+            },
+        );
+        (root, jobs)
+    };
+    run_jobs(jobs);
+    let settler = pending.settler();
+    match root {
+        Root::Value(v) => settler.settle(Ok(v)),
+        Root::Delivery(d) => deliver(d, settler, Some(registration)),
+    }
+    Ok(())
+}
+
+/// Starts nested calls found while evaluating, in the order they appeared.
+pub(crate) fn run_jobs(jobs: Vec<Job>) {
+    for job in jobs {
+        deliver(job.delivery, job.settler, None);
+    }
+}
+
+/// Runs a delivery: at once on a settled target, or queued behind a pending one.
+fn deliver(delivery: Delivery, settler: Settler, abort: Option<AbortRegistration>) {
+    let Delivery { target, path, args } = delivery;
+    match target {
+        Target::Value(v) => invoke(v, path, args, settler, abort),
+        Target::Pending(p) => p.on_settle(move |outcome| match outcome {
+            Ok(v) => invoke(v, path, args, settler, abort),
+            Err(e) => settler.settle(Err(e)),
+        }),
+    }
+}
+
+fn invoke(
+    target: Value,
+    path: Vec<crate::protocol::PathKey>,
+    args: Option<Vec<Value>>,
+    settler: Settler,
+    abort: Option<AbortRegistration>,
+) {
+    let call = deliver::invoke(target, path, args);
+    match abort {
+        // Aborting drops the settler, which settles the result as cancelled.
+        Some(registration) => {
+            start(Abortable::new(async move { settler.settle(call.await) }, registration).map(drop))
+        }
+        None => start(async move { settler.settle(call.await) }),
+    }
+}
+
+fn pull(shared: &Arc<SessionShared>, id: Id) -> Result<(), RpcError> {
+    let pending = {
+        let mut st = shared.lock();
+        let entry = st
+            .exports
+            .get_mut(&id)
+            .ok_or_else(|| RpcError::protocol(format!("pull of unknown export ID {id}")))?;
+        match &mut entry.kind {
+            ExportKind::Result {
+                pending, pulled, ..
+            } => {
+                if *pulled {
+                    return Ok(());
+                }
+                *pulled = true;
+                pending.clone()
+            }
+            // Pulling an object answers with the object itself (capnweb does this for main).
+            ExportKind::Capability(stub) => {
+                let value = Value::Stub(stub.clone());
+                let mut dv = Devaluator::new(shared, &mut st);
+                let expr = dv.value(&value);
+                let promises = dv.into_promises();
+                shared.send(Message::Resolve(id, expr));
+                drop(st);
+                Devaluator::drive(shared, promises);
+                return Ok(());
+            }
+            ExportKind::NoMain => {
+                let error = Expr::error("Error", "This connection has no main object.");
+                shared.send(Message::Reject(id, error));
+                return Ok(());
+            }
+        }
+    };
+    let session = shared.clone();
+    pending.on_settle(move |outcome| session.send_resolution(id, outcome));
+    Ok(())
+}
+
+fn settle(shared: &Arc<SessionShared>, id: Id, expr: Expr, ok: bool) -> Result<(), RpcError> {
+    let (pending, value, jobs) = {
+        let mut st = shared.lock();
+        let mut ev = Evaluator::new(shared, &mut st);
+        let value = ev.value(expr)?;
+        let jobs = std::mem::take(&mut ev.jobs);
+        let pending = match st.imports.get(&id) {
+            // Already released: the value is dropped, releasing whatever it holds.
+            None => None,
+            Some(entry) => match &entry.result {
+                None => {
+                    return Err(RpcError::protocol(format!(
+                        "resolve of import ID {id}, which is not a promise"
+                    )));
+                }
+                Some(result) => {
+                    let pending = result.pending.clone();
+                    if id < 0 {
+                        // A `promise` import is done once resolved: release it now, as capnweb
+                        // does. Our handles on it keep the settled value.
+                        let entry = st.imports.remove(&id).expect("present");
+                        shared.send(Message::Release(id, entry.introductions));
+                    }
+                    Some(pending)
+                }
+            },
+        };
+        (pending, value, jobs)
+    };
+    run_jobs(jobs);
+    if let Some(pending) = pending {
+        pending.settle(if ok {
+            Ok(value)
+        } else {
+            Err(RpcError::from_rejection(value))
+        });
+    }
+    Ok(())
+}
+
+fn release(shared: &Arc<SessionShared>, id: Id, count: u32) -> Result<(), RpcError> {
+    let removed = {
+        let mut st = shared.lock();
+        let entry = st
+            .exports
+            .get_mut(&id)
+            .ok_or_else(|| RpcError::protocol(format!("release of unknown export ID {id}")))?;
+        if id == 0 {
+            // The main object lives as long as the session; capnweb never releases it.
+            return Ok(());
+        }
+        if count == 0 || count > entry.refcount {
+            return Err(RpcError::protocol(format!(
+                "release of export ID {id} by {count}: refcount would go negative"
+            )));
+        }
+        entry.refcount -= count;
+        if entry.refcount > 0 {
+            return Ok(());
+        }
+        st.exports.remove(&id)
+    };
+    if let Some(ExportEntry {
+        kind:
+            ExportKind::Result {
+                pending,
+                dependents: 0,
+                abort: Some(abort),
+                ..
+            },
+        ..
+    }) = removed
+    {
+        // Nobody can observe this result any more: stop the work (both peers are Capstan or
+        // the peer disposed the promise).
+        if pending.peek().is_none() {
+            abort.abort();
+        }
+    }
+    Ok(())
+}
+
+fn abort_reason(shared: &Arc<SessionShared>, expr: Expr) -> RpcError {
+    let value = {
+        let mut st = shared.lock();
+        Evaluator::new(shared, &mut st).value(expr)
+    };
+    let error = match value {
+        Ok(Value::Error(e)) => e,
+        Ok(Value::String(s)) => RpcError::error(s),
+        _ => RpcError::error("the peer aborted the session"),
+    };
+    RpcError::with_kind(crate::ErrorKind::Aborted, error.name(), error.message())
+}

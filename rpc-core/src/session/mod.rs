@@ -1,0 +1,206 @@
+//! The session: one connection's import and export tables and the engine that drives them.
+
+mod devaluate;
+mod driver;
+mod evaluate;
+mod inbound;
+mod shared;
+mod tables;
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use shared::Command;
+pub(crate) use shared::{ImportRef, SessionShared};
+use tables::ExportKind;
+
+use crate::{
+    Limits, RpcError, Stub, Transport, TypedStub,
+    codec::{Codec, MsgPack},
+    stub::Hook,
+};
+
+/// Table sizes, as capnweb's `getStats()` reports them. A fresh session reads `{1, 1}` (the
+/// main objects), and returns to it once every stub and promise has been dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionStats {
+    /// Entries in the import table.
+    pub imports: usize,
+    /// Entries in the export table.
+    pub exports: usize,
+}
+
+/// Configures and starts a [`Session`].
+///
+/// ```
+/// use rpc_core::{Session, Stub, Value, RpcError};
+/// use rpc_core::codec::Json;
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let (a, b) = rpc_core::testing::memory_pair();
+/// let server = Session::builder()
+///     .main(Stub::from_fn(|_args| async { Ok::<_, RpcError>(Value::from("hi")) }))
+///     .start(a);
+/// let client = Session::builder().codec(Json).start(b);
+/// assert_eq!(client.main().call_function(vec![]).await.unwrap(), Value::from("hi"));
+/// # drop(server);
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct SessionBuilder {
+    main: Option<Stub>,
+    codec: Arc<dyn Codec>,
+    limits: Limits,
+}
+
+impl Default for SessionBuilder {
+    fn default() -> Self {
+        SessionBuilder {
+            main: None,
+            codec: Arc::new(MsgPack),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl SessionBuilder {
+    /// The object the peer reaches as its main (ID 0).
+    pub fn main(mut self, main: impl Into<Stub>) -> Self {
+        self.main = Some(main.into());
+        self
+    }
+
+    /// The codec; MessagePack by default. Use [`Json`](crate::codec::Json) to talk to capnweb.
+    pub fn codec(mut self, codec: impl Codec) -> Self {
+        self.codec = Arc::new(codec);
+        self
+    }
+
+    /// The limits enforced on what the peer sends.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Starts the session on `transport`. Must be called within a tokio runtime.
+    pub fn start(self, transport: impl Transport) -> Session {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let main = match self.main {
+            Some(stub) => ExportKind::Capability(stub),
+            None => ExportKind::NoMain,
+        };
+        let shared = Arc::new(SessionShared::new(id, main, self.limits, out_tx, cmd_tx));
+        let (sink, stream) = transport.split();
+        tokio::spawn(driver::write_loop(
+            Arc::downgrade(&shared),
+            sink,
+            out_rx,
+            self.codec.clone(),
+        ));
+        tokio::spawn(driver::read_loop(
+            shared.clone(),
+            stream,
+            cmd_rx,
+            self.codec,
+        ));
+        tracing::debug!(session = id, "session started");
+        Session { shared }
+    }
+}
+
+/// A handle on one RPC session. Cheap to clone; `Send + Sync`.
+///
+/// The session runs in its own tasks until the transport closes or either side aborts. Dropping
+/// handles does not end it.
+#[derive(Clone)]
+pub struct Session {
+    shared: Arc<SessionShared>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.shared.id)
+            .finish()
+    }
+}
+
+impl Session {
+    /// A builder with the defaults: no main object, MessagePack, default limits.
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::default()
+    }
+
+    /// A process-unique number for logs.
+    pub fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// The peer's main object.
+    pub fn main(&self) -> Stub {
+        Stub(Hook::Remote(Arc::new(ImportRef {
+            session: self.shared.clone(),
+            id: 0,
+        })))
+    }
+
+    /// The peer's main object as a typed stub.
+    pub fn main_as<T: TypedStub>(&self) -> T {
+        T::from_stub(self.main())
+    }
+
+    /// The sizes of the import and export tables.
+    pub fn stats(&self) -> SessionStats {
+        let st = self.shared.lock();
+        SessionStats {
+            imports: st.imports.len(),
+            exports: st.exports.len(),
+        }
+    }
+
+    /// The error that ended the session, if it has ended.
+    pub fn broken_error(&self) -> Option<RpcError> {
+        self.shared.broken()
+    }
+
+    /// Runs `f` once when the session ends (at once if it already has).
+    pub fn on_broken(&self, f: impl FnOnce(RpcError) + Send + 'static) {
+        self.shared.on_broken(f)
+    }
+
+    /// Waits until the session ends and returns why.
+    pub async fn closed(&self) -> RpcError {
+        let mut rx = self.shared.closed.subscribe();
+        loop {
+            if let Some(e) = rx.borrow_and_update().clone() {
+                return e;
+            }
+            if rx.changed().await.is_err() {
+                return RpcError::disconnected("the session is gone");
+            }
+        }
+    }
+
+    /// Aborts the session: the peer is told why, and everything pending fails with `reason`.
+    pub fn abort(&self, reason: RpcError) {
+        let reason =
+            RpcError::with_kind(crate::ErrorKind::Aborted, reason.name(), reason.message());
+        self.shared.command(Command::Abort(reason));
+    }
+
+    /// Closes the connection without an abort message (as capnweb does when its main stub is
+    /// disposed).
+    pub fn close(&self) {
+        self.shared.command(Command::Close(RpcError::disconnected(
+            "the session was closed",
+        )));
+    }
+}

@@ -1,0 +1,289 @@
+//! The state one session shares between its task, its handles and its stubs.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use tokio::sync::{mpsc, watch};
+
+use super::{
+    devaluate::Devaluator,
+    tables::{ExportEntry, ExportKind, ImportEntry, ImportResult},
+};
+use crate::{
+    Limits, RpcError, RpcPromise,
+    pending::{Outcome, Pending},
+    promise::Source,
+    protocol::{Expr, Id, Message, PathKey},
+    value::Value,
+};
+
+/// What the writer task sends.
+pub(crate) enum Outbound {
+    Message(Message),
+    Close,
+}
+
+/// Work for the session task that must not run where it was requested (for example in `Drop`,
+/// which may run while the state lock is held).
+pub(crate) enum Command {
+    Release(Id),
+    Abort(RpcError),
+    Close(RpcError),
+}
+
+type BrokenCallback = Box<dyn FnOnce(RpcError) + Send>;
+
+pub(crate) struct SessionState {
+    pub(crate) imports: HashMap<Id, ImportEntry>,
+    pub(crate) exports: HashMap<Id, ExportEntry>,
+    /// Our next push ID (1, 2, …).
+    pub(crate) next_push: Id,
+    /// Our next export ID (−1, −2, …), shared by `export`, `promise` and `writable`.
+    pub(crate) next_export: Id,
+    /// The ID the peer's next push takes in our export table.
+    pub(crate) peer_next_push: Id,
+    pub(crate) broken: Option<RpcError>,
+    on_broken: Vec<BrokenCallback>,
+}
+
+pub(crate) struct SessionShared {
+    pub(crate) id: u64,
+    state: Mutex<SessionState>,
+    outbound: mpsc::UnboundedSender<Outbound>,
+    commands: mpsc::UnboundedSender<Command>,
+    pub(crate) closed: watch::Sender<Option<RpcError>>,
+    pub(crate) limits: Limits,
+}
+
+/// One handle on an import. Dropping the last clone releases it (through the session task).
+pub(crate) struct ImportRef {
+    pub(crate) session: Arc<SessionShared>,
+    pub(crate) id: Id,
+}
+
+impl Drop for ImportRef {
+    fn drop(&mut self) {
+        // The main object (ID 0) is never released.
+        if self.id != 0 {
+            let _ = self.session.commands.send(Command::Release(self.id));
+        }
+    }
+}
+
+impl SessionShared {
+    pub(crate) fn new(
+        id: u64,
+        main: ExportKind,
+        limits: Limits,
+        outbound: mpsc::UnboundedSender<Outbound>,
+        commands: mpsc::UnboundedSender<Command>,
+    ) -> Self {
+        let mut imports = HashMap::new();
+        imports.insert(0, ImportEntry::main());
+        let mut exports = HashMap::new();
+        exports.insert(
+            0,
+            ExportEntry {
+                refcount: u32::MAX,
+                kind: main,
+            },
+        );
+        SessionShared {
+            id,
+            state: Mutex::new(SessionState {
+                imports,
+                exports,
+                next_push: 1,
+                next_export: -1,
+                peer_next_push: 1,
+                broken: None,
+                on_broken: Vec::new(),
+            }),
+            outbound,
+            commands,
+            closed: watch::channel(None).0,
+            limits,
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SessionState> {
+        // No user code runs under this lock, so a poisoned lock means a Capstan bug; keep the
+        // state rather than turn one bug into a panic storm.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a message. Call it under the state lock wherever order matters (IDs are numbered
+    /// by arrival order at the peer).
+    pub(crate) fn send(&self, message: Message) {
+        let _ = self.outbound.send(Outbound::Message(message));
+    }
+
+    pub(crate) fn command(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+
+    pub(crate) fn broken(&self) -> Option<RpcError> {
+        self.lock().broken.clone()
+    }
+
+    pub(crate) fn on_broken(&self, f: impl FnOnce(RpcError) + Send + 'static) {
+        let already = {
+            let mut st = self.lock();
+            match &st.broken {
+                Some(e) => e.clone(),
+                None => {
+                    st.on_broken.push(Box::new(f));
+                    return;
+                }
+            }
+        };
+        f(already)
+    }
+
+    /// Sends `["push", ["pipeline", target, path, args]]` and returns the promise of its result.
+    pub(crate) fn push_call(
+        self: &Arc<Self>,
+        target: Id,
+        path: Vec<PathKey>,
+        args: Option<Vec<Value>>,
+    ) -> RpcPromise {
+        let (promise, promises) = {
+            let mut st = self.lock();
+            if let Some(e) = &st.broken {
+                return RpcPromise::rejected(e.clone());
+            }
+            let mut dv = Devaluator::new(self, &mut st);
+            let args = args
+                .as_ref()
+                .map(|a| a.iter().map(|v| dv.value(v)).collect());
+            let promises = dv.into_promises();
+            let path = (!path.is_empty() || args.is_some()).then_some(path);
+            let id = st.next_push;
+            st.next_push += 1;
+            let pending = Pending::new();
+            st.imports.insert(
+                id,
+                ImportEntry {
+                    introductions: 1,
+                    handles: 1,
+                    result: Some(ImportResult {
+                        pending: pending.clone(),
+                        pulled: false,
+                    }),
+                },
+            );
+            self.send(Message::Push(Expr::pipeline(target, path, args)));
+            let import = Arc::new(ImportRef {
+                session: self.clone(),
+                id,
+            });
+            let promise = RpcPromise::new(
+                Source::Remote {
+                    import,
+                    result: pending,
+                },
+                Vec::new(),
+            );
+            (promise, promises)
+        };
+        Devaluator::drive(self, promises);
+        promise
+    }
+
+    /// Sends `pull` for one of our push results, once.
+    pub(crate) fn pull(&self, id: Id) {
+        let mut st = self.lock();
+        if let Some(ImportEntry {
+            result: Some(result),
+            ..
+        }) = st.imports.get_mut(&id)
+        {
+            if !result.pulled {
+                result.pulled = true;
+                self.send(Message::Pull(id));
+            }
+        }
+    }
+
+    /// The last handle on an import is gone: release it.
+    pub(crate) fn release_import(&self, id: Id) {
+        let removed = {
+            let mut st = self.lock();
+            let Some(entry) = st.imports.get_mut(&id) else {
+                return;
+            };
+            entry.handles = entry.handles.saturating_sub(1);
+            if entry.handles > 0 {
+                return;
+            }
+            let entry = st.imports.remove(&id);
+            if let Some(entry) = &entry {
+                if entry.introductions > 0 {
+                    self.send(Message::Release(id, entry.introductions));
+                }
+            }
+            entry
+        };
+        drop(removed);
+    }
+
+    /// Answers a pulled push (or an exported promise) with its outcome.
+    pub(crate) fn send_resolution(self: &Arc<Self>, id: Id, outcome: Outcome) {
+        let promises = {
+            let mut st = self.lock();
+            if !st.exports.contains_key(&id) || st.broken.is_some() {
+                return;
+            }
+            let mut dv = Devaluator::new(self, &mut st);
+            let message = match &outcome {
+                Ok(v) => Message::Resolve(id, dv.value(v)),
+                Err(e) => Message::Reject(id, dv.error(e)),
+            };
+            let promises = dv.into_promises();
+            self.send(message);
+            promises
+        };
+        Devaluator::drive(self, promises);
+        drop(outcome);
+    }
+
+    /// Ends the session: fails every pending call, breaks every stub, drops every export.
+    pub(crate) fn break_with(&self, error: RpcError, tell_peer: bool) {
+        let (imports, exports, callbacks) = {
+            let mut st = self.lock();
+            if st.broken.is_some() {
+                return;
+            }
+            st.broken = Some(error.clone());
+            if tell_peer {
+                self.send(Message::Abort(Expr::error(error.name(), error.message())));
+            }
+            let _ = self.outbound.send(Outbound::Close);
+            (
+                std::mem::take(&mut st.imports),
+                std::mem::take(&mut st.exports),
+                std::mem::take(&mut st.on_broken),
+            )
+        };
+        tracing::debug!(session = self.id, %error, "session ended");
+        self.closed.send_replace(Some(error.clone()));
+        for (_, entry) in imports {
+            if let Some(result) = entry.result {
+                result.pending.settle(Err(error.clone()));
+            }
+        }
+        for (_, entry) in exports {
+            if let ExportKind::Result { pending, abort, .. } = entry.kind {
+                if let Some(abort) = abort {
+                    abort.abort();
+                }
+                pending.settle(Err(error.clone()));
+            }
+        }
+        for callback in callbacks {
+            callback(error.clone());
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The import and export tables' entries.
+
+use futures::future::AbortHandle;
+
+use crate::{Stub, pending::Pending};
+
+/// An entry in our import table: something the peer exports to us.
+pub(crate) struct ImportEntry {
+    /// How many times the peer introduced this ID; `release` sends this count back.
+    pub(crate) introductions: u32,
+    /// Live `ImportRef`s for this ID; at zero we release it.
+    pub(crate) handles: u32,
+    /// For push results and `promise` imports: the result.
+    pub(crate) result: Option<ImportResult>,
+}
+
+pub(crate) struct ImportResult {
+    pub(crate) pending: Pending,
+    /// `pull` sent already (always true for a `promise`, which is resolved unprompted).
+    pub(crate) pulled: bool,
+}
+
+impl ImportEntry {
+    pub(crate) fn main() -> Self {
+        ImportEntry {
+            introductions: 0,
+            handles: 0,
+            result: None,
+        }
+    }
+}
+
+/// An entry in our export table: something we export to the peer.
+pub(crate) struct ExportEntry {
+    /// Introductions not yet released by the peer.
+    pub(crate) refcount: u32,
+    pub(crate) kind: ExportKind,
+}
+
+pub(crate) enum ExportKind {
+    /// An object: the main object, or a stub we passed.
+    Capability(Stub),
+    /// The result of a peer's push, or a promise we exported.
+    Result {
+        pending: Pending,
+        pulled: bool,
+        /// Calls and references that wait on this result; while any exist, a release does not
+        /// cancel the call.
+        dependents: u32,
+        abort: Option<AbortHandle>,
+    },
+    /// Entry 0 when this side serves no main object.
+    NoMain,
+}
