@@ -1,1 +1,11 @@
 //! Framed transports for Capstan.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod frame_codec;
+mod framing;
+mod io_halves;
+
+pub use framing::{FramedTransport, FramingConfig};
+pub use io_halves::ReadWriteHalves;
+pub use rpc_core::{Frame, Transport};
