@@ -6,6 +6,12 @@ mod frame_codec;
 mod framing;
 mod io_halves;
 
+#[cfg(feature = "memory")]
+pub mod memory;
+
 pub use framing::{FramedTransport, FramingConfig};
 pub use io_halves::ReadWriteHalves;
 pub use rpc_core::{Frame, Transport};
+
+#[cfg(feature = "memory")]
+pub use memory::MemoryTransport;
