@@ -8,6 +8,8 @@ mod io_halves;
 
 #[cfg(feature = "memory")]
 pub mod memory;
+#[cfg(feature = "tcp")]
+pub mod tcp;
 
 pub use framing::{FramedTransport, FramingConfig};
 pub use io_halves::ReadWriteHalves;
@@ -15,3 +17,5 @@ pub use rpc_core::{Frame, Transport};
 
 #[cfg(feature = "memory")]
 pub use memory::MemoryTransport;
+#[cfg(feature = "tcp")]
+pub use tcp::{TcpListener, TcpTransport};
