@@ -10,6 +10,8 @@ mod io_halves;
 pub mod memory;
 #[cfg(feature = "tcp")]
 pub mod tcp;
+#[cfg(all(feature = "unix", unix))]
+pub mod unix;
 
 pub use framing::{FramedTransport, FramingConfig};
 pub use io_halves::ReadWriteHalves;
@@ -19,3 +21,5 @@ pub use rpc_core::{Frame, Transport};
 pub use memory::MemoryTransport;
 #[cfg(feature = "tcp")]
 pub use tcp::{TcpListener, TcpTransport};
+#[cfg(all(feature = "unix", unix))]
+pub use unix::{UnixListener, UnixTransport};
