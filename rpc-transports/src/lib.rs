@@ -8,6 +8,8 @@ mod io_halves;
 
 #[cfg(feature = "memory")]
 pub mod memory;
+#[cfg(feature = "stdio")]
+pub mod stdio;
 #[cfg(feature = "tcp")]
 pub mod tcp;
 #[cfg(all(feature = "unix", unix))]
@@ -19,6 +21,8 @@ pub use rpc_core::{Frame, Transport};
 
 #[cfg(feature = "memory")]
 pub use memory::MemoryTransport;
+#[cfg(feature = "stdio")]
+pub use stdio::{ChildTransport, StdioTransport};
 #[cfg(feature = "tcp")]
 pub use tcp::{TcpListener, TcpTransport};
 #[cfg(all(feature = "unix", unix))]
