@@ -12,6 +12,8 @@ pub mod memory;
 pub mod stdio;
 #[cfg(feature = "tcp")]
 pub mod tcp;
+#[cfg(feature = "memory")]
+pub mod testing;
 #[cfg(all(feature = "unix", unix))]
 pub mod unix;
 
