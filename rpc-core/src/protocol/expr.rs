@@ -119,7 +119,9 @@ impl TypedArrayKind {
             | TypedArrayKind::Uint8Array
             | TypedArrayKind::Uint8ClampedArray => 1,
             TypedArrayKind::Int16Array | TypedArrayKind::Uint16Array => 2,
-            TypedArrayKind::Int32Array | TypedArrayKind::Uint32Array | TypedArrayKind::Float32Array => 4,
+            TypedArrayKind::Int32Array
+            | TypedArrayKind::Uint32Array
+            | TypedArrayKind::Float32Array => 4,
             TypedArrayKind::BigInt64Array
             | TypedArrayKind::BigUint64Array
             | TypedArrayKind::Float64Array => 8,
