@@ -6,6 +6,7 @@
 
 mod json;
 mod msgpack;
+mod shared;
 
 pub use json::Json;
 pub use msgpack::MsgPack;
