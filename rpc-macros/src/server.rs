@@ -1,0 +1,74 @@
+//! `FooServer<T>`: serves any implementation of the trait.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::model::Interface;
+
+pub(crate) fn expand(interface: &Interface) -> TokenStream {
+    let name = interface.name();
+    let vis = interface.vis();
+    let server = interface.server_ident();
+    let name_str = name.to_string();
+    let doc = format!("Serves a [`{name}`] implementation to peers.");
+    let arms = interface.methods.iter().map(|m| {
+        let method = &m.ident;
+        let wire = &m.wire_name;
+        let names = m.args.iter().map(|(n, _)| n);
+        let decls = m.args.iter().map(|(n, ty)| {
+            let label = n.to_string();
+            quote! { let #n: #ty = args.next(#label)?; }
+        });
+        quote! {
+            #wire => ::std::boxed::Box::pin(async move {
+                let mut args = ::rpc_core::__private::Args::new(#wire, args);
+                #(#decls)*
+                ::rpc_core::__private::respond(self.0.#method(#(#names),*).await)
+            }),
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #vis struct #server<T>(::std::sync::Arc<T>);
+
+        impl<T: #name> #server<T> {
+            /// Wraps an implementation.
+            #vis fn new(inner: T) -> Self {
+                #server(::std::sync::Arc::new(inner))
+            }
+
+            /// Wraps a shared implementation.
+            #vis fn from_arc(inner: ::std::sync::Arc<T>) -> Self {
+                #server(inner)
+            }
+
+            /// The implementation.
+            #vis fn get_ref(&self) -> &::std::sync::Arc<T> {
+                &self.0
+            }
+        }
+
+        impl<T: #name> ::rpc_core::__private::RpcTarget for #server<T> {
+            fn call(
+                self: ::std::sync::Arc<Self>,
+                method: &str,
+                args: ::std::vec::Vec<::rpc_core::__private::Value>,
+            ) -> ::rpc_core::__private::CallFuture {
+                match method {
+                    #(#arms)*
+                    _ => ::rpc_core::__private::unknown_method(method),
+                }
+            }
+
+            fn interface_name(&self) -> &'static str {
+                #name_str
+            }
+        }
+
+        impl<T: #name> ::core::convert::From<#server<T>> for ::rpc_core::__private::Stub {
+            fn from(server: #server<T>) -> Self {
+                ::rpc_core::__private::Stub::new(server)
+            }
+        }
+    }
+}
