@@ -19,6 +19,10 @@ pub enum Frame {
     Text(String),
     /// A binary frame.
     Binary(Bytes),
+    /// The sender is closing the connection, for this reason. It is the last frame a session
+    /// sends; a WebSocket turns it into a close frame (code 3000, as capnweb does), byte-stream
+    /// transports just close. A transport may yield it when the peer closes with a reason.
+    Close(String),
 }
 
 impl Frame {
@@ -27,6 +31,7 @@ impl Frame {
         match self {
             Frame::Text(s) => s.len(),
             Frame::Binary(b) => b.len(),
+            Frame::Close(_) => 0,
         }
     }
 
@@ -45,6 +50,7 @@ impl Frame {
         match self {
             Frame::Text(s) => s.as_bytes(),
             Frame::Binary(b) => b,
+            Frame::Close(_) => &[],
         }
     }
 }

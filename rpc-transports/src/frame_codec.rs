@@ -68,6 +68,8 @@ impl Encoder<Frame> for FrameCodec {
         let payload = match frame {
             Frame::Text(text) => Bytes::from(text.into_bytes()),
             Frame::Binary(bytes) => bytes,
+            // Closing a byte stream carries no reason; the writer closes the stream next.
+            Frame::Close(_) => return Ok(()),
         };
         self.inner.encode(payload, dst)
     }

@@ -31,6 +31,12 @@ pub(crate) async fn read_loop<S>(
                 None => return,
             },
             frame = frames.next() => match frame {
+                Some(Ok(Frame::Close(reason))) => {
+                    return shared.break_with(
+                        RpcError::disconnected(format!("the peer closed the connection: {reason}")),
+                        false,
+                    );
+                }
                 Some(Ok(frame)) => {
                     let handled = codec
                         .decode(&frame, &shared.limits)
@@ -86,8 +92,9 @@ pub(crate) async fn write_loop<S>(
         let mut closing = false;
         while let Some(item) = next.take() {
             match item {
-                Outbound::Close => {
+                Outbound::Close(reason) => {
                     closing = true;
+                    let _ = sink.feed(Frame::Close(reason)).await;
                     break;
                 }
                 Outbound::Message(message) => match codec.encode(&message) {

@@ -189,6 +189,21 @@ impl Session {
         }
     }
 
+    /// Waits until every result the peer has pulled, and every promise we exported, has
+    /// settled and its resolution is queued for sending. HTTP batch uses this to know when the
+    /// response is complete.
+    pub async fn drain(&self) {
+        loop {
+            let unsettled = self.shared.unsettled();
+            if unsettled.is_empty() {
+                return;
+            }
+            for pending in unsettled {
+                let _ = pending.wait().await;
+            }
+        }
+    }
+
     /// Aborts the session: the peer is told why, and everything pending fails with `reason`.
     pub fn abort(&self, reason: RpcError) {
         let reason =

@@ -22,7 +22,8 @@ use crate::{
 /// What the writer task sends.
 pub(crate) enum Outbound {
     Message(Message),
-    Close,
+    /// Send a close frame with this reason, then close the transport.
+    Close(String),
 }
 
 /// Work for the session task that must not run where it was requested (for example in `Drop`,
@@ -249,6 +250,22 @@ impl SessionShared {
         drop(outcome);
     }
 
+    /// Results the peer has pulled (or we promised) that have not settled yet.
+    pub(crate) fn unsettled(&self) -> Vec<Pending> {
+        self.lock()
+            .exports
+            .values()
+            .filter_map(|e| match &e.kind {
+                ExportKind::Result {
+                    pending,
+                    pulled: true,
+                    ..
+                } if pending.peek().is_none() => Some(pending.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Ends the session: fails every pending call, breaks every stub, drops every export.
     pub(crate) fn break_with(&self, error: RpcError, tell_peer: bool) {
         let (imports, exports, callbacks) = {
@@ -260,7 +277,9 @@ impl SessionShared {
             if tell_peer {
                 self.send(Message::Abort(Expr::error(error.name(), error.message())));
             }
-            let _ = self.outbound.send(Outbound::Close);
+            let _ = self
+                .outbound
+                .send(Outbound::Close(error.message().to_owned()));
             (
                 std::mem::take(&mut st.imports),
                 std::mem::take(&mut st.exports),

@@ -81,6 +81,9 @@ impl Codec for Json {
             Frame::Binary(bytes) => std::str::from_utf8(bytes).map_err(|e| {
                 CodecError::Malformed(format!("binary frame is not UTF-8 JSON: {e}"))
             })?,
+            Frame::Close(_) => {
+                return Err(CodecError::Malformed("a close frame is no message".into()));
+            }
         };
         decode::message(text, limits)
     }
