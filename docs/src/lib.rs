@@ -1,2 +1,5 @@
 //! The Capstan book. Each page is a markdown file in `docs/`, included here so that every code
 //! block in it compiles and runs as a doc test.
+
+#[doc = include_str!("../../README.md")]
+pub mod readme {}

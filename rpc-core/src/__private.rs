@@ -5,7 +5,9 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
-pub use crate::{CallFuture, RpcError, RpcPromise, RpcTarget, Stub, TypedStub, value::Value};
+pub use crate::{
+    CallFuture, IntoArg, RpcError, RpcPromise, RpcTarget, Stub, TypedStub, value::Value,
+};
 pub use serde;
 
 /// The arguments of one incoming call, taken in order.
@@ -44,11 +46,6 @@ pub fn respond<T: Serialize, E: Into<RpcError>>(result: Result<T, E>) -> Result<
 /// The answer to a method the interface does not have.
 pub fn unknown_method(method: &str) -> CallFuture {
     Box::pin(std::future::ready(Err(RpcError::unknown_method(method))))
-}
-
-/// Serializes one outgoing argument.
-pub fn arg<T: Serialize + ?Sized>(value: &T) -> Result<Value, RpcError> {
-    crate::value::to_value(value)
 }
 
 /// Sends a call; an argument that failed to serialize rejects the promise instead.

@@ -31,3 +31,38 @@ pub trait TypedStub: Clone + Send + Sync + Sized + 'static {
         self.as_stub().clone()
     }
 }
+
+/// An argument for a typed call: a `T`, or a promise of a `T` that has not arrived yet.
+///
+/// Typed stub methods take `impl IntoArg<T>`, so a pending result can be passed straight on
+/// (`calc.square(calc.add(1, 2))` is one round trip), and a `&str` can stand for a `String`.
+///
+/// ```
+/// use rpc_core::{IntoArg, RpcPromise, Value};
+/// fn takes_i64(x: impl IntoArg<i64>) -> Value { x.into_arg().unwrap() }
+/// assert_eq!(takes_i64(5), Value::Int(5));
+/// let pending: RpcPromise<i64> = RpcPromise::resolved(Value::Int(3)).typed();
+/// assert!(matches!(takes_i64(pending), Value::Promise(_)));
+/// ```
+pub trait IntoArg<T> {
+    /// The argument as a value.
+    fn into_arg(self) -> Result<crate::Value, crate::RpcError>;
+}
+
+impl<T: serde::Serialize> IntoArg<T> for T {
+    fn into_arg(self) -> Result<crate::Value, crate::RpcError> {
+        crate::value::to_value(&self)
+    }
+}
+
+impl<T> IntoArg<T> for crate::RpcPromise<T> {
+    fn into_arg(self) -> Result<crate::Value, crate::RpcError> {
+        Ok(crate::Value::Promise(self.untyped()))
+    }
+}
+
+impl IntoArg<String> for &str {
+    fn into_arg(self) -> Result<crate::Value, crate::RpcError> {
+        Ok(crate::Value::String(self.to_owned()))
+    }
+}

@@ -18,11 +18,14 @@ pub(crate) fn expand(interface: &Interface) -> TokenStream {
     );
     let inherent = interface.methods.iter().map(|m| {
         let (method, wire, docs, ok) = (&m.ident, &m.wire_name, &m.docs, &m.ok);
-        let params = m.args.iter().map(|(n, ty)| quote!(#n: #ty));
+        let params = m
+            .args
+            .iter()
+            .map(|(n, ty)| quote!(#n: impl ::rpc_core::__private::IntoArg<#ty>));
         let values = m
             .args
             .iter()
-            .map(|(n, _)| quote!(::rpc_core::__private::arg(&#n)));
+            .map(|(n, _)| quote!(::rpc_core::__private::IntoArg::into_arg(#n)));
         quote! {
             #(#docs)*
             #vis fn #method(&self, #(#params),*) -> ::rpc_core::__private::RpcPromise<#ok> {
