@@ -44,6 +44,10 @@ pub trait TypedStub: Clone + Send + Sync + Sized + 'static {
 /// let pending: RpcPromise<i64> = RpcPromise::resolved(Value::Int(3)).typed();
 /// assert!(matches!(takes_i64(pending), Value::Promise(_)));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be passed as an RPC argument of type `{T}`",
+    note = "RPC arguments and results must implement serde's `Serialize` and `Deserialize`"
+)]
 pub trait IntoArg<T> {
     /// The argument as a value.
     fn into_arg(self) -> Result<crate::Value, crate::RpcError>;

@@ -1,7 +1,8 @@
 //! `FooClient`: a typed stub, which also implements the trait.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::model::Interface;
 
@@ -37,11 +38,15 @@ pub(crate) fn expand(interface: &Interface) -> TokenStream {
         let (method, output) = (&m.ident, &m.output);
         let params = m.args.iter().map(|(n, ty)| quote!(#n: #ty));
         let names = m.args.iter().map(|(n, _)| n);
+        // Spanned so that an error type that cannot convert is reported at the user's type.
+        let body = quote_spanned! {output.span()=>
+            ::rpc_core::__private::finish(#client::#method(self, #(#names),*))
+        };
         quote! {
             fn #method(&self, #(#params),*)
                 -> impl ::core::future::Future<Output = #output> + ::core::marker::Send
             {
-                ::rpc_core::__private::finish(#client::#method(self, #(#names),*))
+                #body
             }
         }
     });

@@ -1,7 +1,8 @@
 //! `FooServer<T>`: serves any implementation of the trait.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::model::Interface;
 
@@ -19,11 +20,14 @@ pub(crate) fn expand(interface: &Interface) -> TokenStream {
             let label = n.to_string();
             quote! { let #n: #ty = args.next(#label)?; }
         });
+        let respond = quote_spanned! {m.output.span()=>
+            ::rpc_core::__private::respond(self.0.#method(#(#names),*).await)
+        };
         quote! {
             #wire => ::std::boxed::Box::pin(async move {
                 let mut args = ::rpc_core::__private::Args::new(#wire, args);
                 #(#decls)*
-                ::rpc_core::__private::respond(self.0.#method(#(#names),*).await)
+                #respond
             }),
         }
     });

@@ -1,0 +1,9 @@
+use rpc_core::{RpcError, rpc_interface};
+
+#[rpc_interface]
+trait Api {
+    type Item;
+    async fn ping(&self) -> Result<(), RpcError>;
+}
+
+fn main() {}
