@@ -1,19 +1,16 @@
 //! Parses capnweb JSON straight into the protocol model, enforcing limits on the way.
 //!
-//! Recursion only happens through containers (escaped arrays, objects, error props, call args,
-//! remap captures and instructions) into [`Parser::value`], which checks `max_depth` before doing
-//! anything else, so hostile nesting costs a bounded stack.
+//! Values are read by a loop over an explicit stack of open containers rather than by recursion:
+//! stack use stays constant however deep the input nests (unoptimised builds spend kilobytes per
+//! recursive level), and `max_depth` is checked before each value is begun.
 
-use base64::Engine as _;
-use bytes::Bytes;
+use std::mem;
 
-use super::lex::{JsStr, Lexer, Num};
+use super::lex::{JsStr, Lexer};
 use crate::Limits;
 use crate::codec::CodecError;
-use crate::codec::shared::{
-    BASE64_LENIENT, MAX_SAFE_INT, check_bigint, check_bytes_len, check_depth, truncate,
-};
-use crate::protocol::{CallExpr, ErrorExpr, Expr, Id, Message, PathKey, RemapExpr, TypedArrayKind};
+use crate::codec::shared::{MAX_SAFE_INT, check_depth, truncate};
+use crate::protocol::{CallExpr, ErrorExpr, Expr, Id, Message, RemapExpr};
 
 /// How much of an offending frame or value an error message quotes.
 const QUOTE_BYTES: usize = 120;
@@ -27,51 +24,50 @@ pub(super) fn message(text: &str, limits: &Limits) -> Result<Message, CodecError
     p.message()
 }
 
-struct Parser<'a, 'l> {
-    lex: Lexer<'a>,
-    limits: &'l Limits,
+pub(super) struct Parser<'a, 'l> {
+    pub(super) lex: Lexer<'a>,
+    pub(super) limits: &'l Limits,
 }
 
-/// The tags a tagged value may carry.
-enum Tag {
-    Undefined,
-    Inf,
-    NegInf,
-    NaN,
-    BigInt,
-    Date,
-    Bytes,
-    Error,
-    Import,
-    Pipeline,
-    Remap,
-    Export,
-    Promise,
-    Readable,
-    Writable,
+/// A container whose contents are still being read. Each counts as one level of depth; `start`
+/// is where the enclosing special value began, for error messages.
+pub(super) enum Open {
+    /// `[[…`: an escaped array.
+    Array { items: Vec<Expr>, start: usize },
+    /// `{…`: an object, and the key whose value is being read.
+    Object {
+        entries: Vec<(String, Expr)>,
+        key: String,
+    },
+    /// The args of an `import` or `pipeline`.
+    Args {
+        call: Box<CallExpr>,
+        import: bool,
+        items: Vec<Expr>,
+        start: usize,
+    },
+    /// The props of an `error`, and the key whose value is being read.
+    Props {
+        err: Box<ErrorExpr>,
+        entries: Vec<(String, Expr)>,
+        key: String,
+        start: usize,
+    },
+    /// The captures (then, with `instructions` set, the instructions) of a `remap`.
+    Remap {
+        remap: Box<RemapExpr>,
+        instructions: bool,
+        items: Vec<Expr>,
+        start: usize,
+    },
 }
 
-impl Tag {
-    fn parse(tag: &str) -> Option<Tag> {
-        Some(match tag {
-            "undefined" => Tag::Undefined,
-            "inf" => Tag::Inf,
-            "-inf" => Tag::NegInf,
-            "nan" => Tag::NaN,
-            "bigint" => Tag::BigInt,
-            "date" => Tag::Date,
-            "bytes" => Tag::Bytes,
-            "error" => Tag::Error,
-            "import" => Tag::Import,
-            "pipeline" => Tag::Pipeline,
-            "remap" => Tag::Remap,
-            "export" => Tag::Export,
-            "promise" => Tag::Promise,
-            "readable" => Tag::Readable,
-            "writable" => Tag::Writable,
-            _ => return None,
-        })
-    }
+/// The outcome of opening or closing a container.
+pub(super) enum Step {
+    /// A finished value.
+    Done(Expr),
+    /// A container that now waits for its first (or next) value.
+    Open(Open),
 }
 
 impl Parser<'_, '_> {
@@ -80,8 +76,8 @@ impl Parser<'_, '_> {
         CodecError::Malformed(truncate(self.lex.text, QUOTE_BYTES))
     }
 
-    /// capnweb's wording for a tagged value it cannot use, quoting the value from `start`.
-    fn bad_special(&self, start: usize) -> CodecError {
+    /// capnweb's wording for a special value it cannot use, quoting the value from `start`.
+    pub(super) fn bad_special(&self, start: usize) -> CodecError {
         let rest = self.lex.text.get(start..).unwrap_or("");
         CodecError::Malformed(format!(
             "unknown special value: {}",
@@ -107,7 +103,12 @@ impl Parser<'_, '_> {
             }
             "release" => {
                 let id = self.msg_id()?;
-                Message::Release(id, self.msg_count()?)
+                let count = self.msg_id()?;
+                let count = u32::try_from(count)
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| self.bad_message())?;
+                Message::Release(id, count)
             }
             "abort" => Message::Abort(self.msg_expr()?),
             "stream" => Message::Stream(self.msg_expr()?),
@@ -129,39 +130,66 @@ impl Parser<'_, '_> {
         if !self.lex.eat(b',') {
             return Err(self.bad_message());
         }
-        self.value(0)
+        self.value()
     }
 
-    /// `,number` inside a message, where the number must be something an ID can be.
-    fn msg_number(&mut self) -> Result<Num, CodecError> {
+    /// `,id` inside a message: an integral number that fits `i64`.
+    fn msg_id(&mut self) -> Result<Id, CodecError> {
         if !self.lex.eat(b',') {
             return Err(self.bad_message());
         }
         match self.lex.peek_ws() {
-            Some(b'-' | b'0'..=b'9') => self.lex.number(),
-            _ => Err(self.bad_message()),
+            Some(b'-' | b'0'..=b'9') => {}
+            _ => return Err(self.bad_message()),
         }
-    }
-
-    fn msg_id(&mut self) -> Result<Id, CodecError> {
-        let num = self.msg_number()?;
+        let num = self.lex.number()?;
         num.as_id().ok_or_else(|| self.bad_message())
     }
 
-    fn msg_count(&mut self) -> Result<u32, CodecError> {
-        let num = self.msg_number()?;
-        num.as_id()
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|&n| n > 0)
-            .ok_or_else(|| self.bad_message())
+    /// One whole value; the top-level expression of a message sits at depth 0.
+    fn value(&mut self) -> Result<Expr, CodecError> {
+        let mut open: Vec<Open> = Vec::new();
+        loop {
+            // Descend until a value is complete.
+            check_depth(open.len(), self.limits)?;
+            let step = match self.lex.peek_ws() {
+                Some(b'{') => self.open_object(Open::Object {
+                    entries: Vec::new(),
+                    key: String::new(),
+                })?,
+                Some(b'[') => self.open_array()?,
+                _ => Step::Done(self.scalar()?),
+            };
+            let mut done = match step {
+                Step::Done(expr) => expr,
+                Step::Open(container) => {
+                    open.push(container);
+                    continue;
+                }
+            };
+            // Ascend: hand the value to its container, closing every container it completes.
+            loop {
+                let Some(mut top) = open.pop() else {
+                    return Ok(done);
+                };
+                if self.add(&mut top, done)? {
+                    open.push(top);
+                    break;
+                }
+                match self.finish(top)? {
+                    Step::Done(expr) => done = expr,
+                    Step::Open(container) => {
+                        open.push(container);
+                        break;
+                    }
+                }
+            }
+        }
     }
 
-    /// One value whose enclosing containers number `depth`.
-    fn value(&mut self, depth: usize) -> Result<Expr, CodecError> {
-        check_depth(depth, self.limits)?;
-        match self.lex.peek_ws() {
-            Some(b'{') => Ok(Expr::Object(self.object(depth)?)),
-            Some(b'[') => self.tagged(depth),
+    /// A string, number, `true`, `false` or `null`.
+    fn scalar(&mut self) -> Result<Expr, CodecError> {
+        match self.lex.peek() {
             Some(b'"') => Ok(match self.lex.string()? {
                 JsStr::Borrowed(s) => Expr::String(s.to_owned()),
                 JsStr::Owned(s) => Expr::String(s),
@@ -187,127 +215,143 @@ impl Parser<'_, '_> {
         }
     }
 
-    /// `{…}` at `depth`; its values sit one level deeper.
-    fn object(&mut self, depth: usize) -> Result<Vec<(String, Expr)>, CodecError> {
-        let inner = depth + 1;
-        self.lex.pos += 1;
-        let mut entries = Vec::new();
-        if self.lex.eat(b'}') {
-            return Ok(entries);
-        }
-        loop {
-            if self.lex.peek_ws() != Some(b'"') {
-                return Err(self.lex.syntax("expected an object key"));
-            }
-            let key = self.lex.string()?.into_lossy();
-            if !self.lex.eat(b':') {
-                return Err(self.lex.syntax("expected ':'"));
-            }
-            entries.push((key, self.value(inner)?));
-            if self.lex.eat(b',') {
-                continue;
-            }
-            if self.lex.eat(b'}') {
-                return Ok(entries);
-            }
-            return Err(self.lex.syntax("expected ',' or '}'"));
-        }
-    }
-
-    /// A bare JSON array of values, each at depth `inner`.
-    fn list(&mut self, inner: usize) -> Result<Vec<Expr>, CodecError> {
-        self.lex.pos += 1;
-        let mut items = Vec::new();
-        if self.lex.eat(b']') {
-            return Ok(items);
-        }
-        loop {
-            items.push(self.value(inner)?);
-            if self.lex.eat(b',') {
-                continue;
-            }
-            if self.lex.eat(b']') {
-                return Ok(items);
-            }
-            return Err(self.lex.syntax("expected ',' or ']'"));
-        }
-    }
-
-    /// A bare list that must be there (call args, captures, instructions).
-    fn required_list(&mut self, depth: usize, start: usize) -> Result<Vec<Expr>, CodecError> {
-        if self.lex.peek_ws() != Some(b'[') {
-            return Err(self.bad_special(start));
-        }
-        self.list(depth + 1)
-    }
-
     /// Any JSON array in value position: `[[…]]` is an escaped array, `["tag",…]` a special value.
-    fn tagged(&mut self, depth: usize) -> Result<Expr, CodecError> {
+    fn open_array(&mut self) -> Result<Step, CodecError> {
         let start = self.lex.pos;
         self.lex.pos += 1;
-        match self.lex.peek_ws() {
-            Some(b'[') => {
-                // The escape and the array it wraps count as one level.
-                let items = self.list(depth + 1)?;
-                return self.close(start).map(|()| Expr::Array(items));
-            }
-            Some(b'"') => {}
-            _ => return Err(self.bad_special(start)),
+        if self.lex.peek_ws() == Some(b'[') {
+            // The escape and the array it wraps count as one level.
+            return self.open_list(Open::Array {
+                items: Vec::new(),
+                start,
+            });
         }
-        let tag = self.lex.string()?;
-        let Some(tag) = tag.as_str().and_then(Tag::parse) else {
-            return Err(self.bad_special(start));
-        };
-        let expr = match tag {
-            Tag::Undefined => Expr::Undefined,
-            Tag::Inf => Expr::Float(f64::INFINITY),
-            Tag::NegInf => Expr::Float(f64::NEG_INFINITY),
-            Tag::NaN => Expr::Float(f64::NAN),
-            Tag::BigInt => {
-                let digits = self.field_str(start)?;
-                check_bigint(&digits, self.limits)?;
-                Expr::BigInt(digits)
-            }
-            Tag::Date => {
-                self.comma(start)?;
-                match self.lex.peek_ws() {
-                    Some(b'n') => {
-                        self.lex.keyword("null")?;
-                        Expr::Date(None)
-                    }
-                    Some(b'-' | b'0'..=b'9') => Expr::Date(Some(self.lex.number()?.float)),
-                    _ => return Err(self.bad_special(start)),
-                }
-            }
-            Tag::Bytes => self.bytes(start)?,
-            Tag::Error => self.error(depth, start)?,
-            Tag::Import => Expr::Import(Box::new(self.call(depth, start)?)),
-            Tag::Pipeline => Expr::Pipeline(Box::new(self.call(depth, start)?)),
-            Tag::Remap => {
-                let id = self.field_id(start)?;
-                self.comma(start)?;
-                let path = self.path(start)?;
-                self.comma(start)?;
-                let captures = self.required_list(depth, start)?;
-                self.comma(start)?;
-                let instructions = self.required_list(depth, start)?;
-                Expr::Remap(Box::new(RemapExpr {
-                    id,
-                    path,
-                    captures,
-                    instructions,
-                }))
-            }
-            Tag::Export => Expr::Export(self.field_id(start)?),
-            Tag::Promise => Expr::Promise(self.field_id(start)?),
-            Tag::Readable => Expr::Readable(self.field_id(start)?),
-            Tag::Writable => Expr::Writable(self.field_id(start)?),
-        };
-        self.close(start)?;
-        Ok(expr)
+        self.special(start)
     }
 
-    fn comma(&mut self, start: usize) -> Result<(), CodecError> {
+    /// Consumes the `[` of a bare list that `container` collects.
+    pub(super) fn open_list(&mut self, container: Open) -> Result<Step, CodecError> {
+        self.lex.pos += 1;
+        if self.lex.eat(b']') {
+            self.finish(container)
+        } else {
+            Ok(Step::Open(container))
+        }
+    }
+
+    /// Consumes the `{` (and first key) of an object that `container` collects.
+    pub(super) fn open_object(&mut self, mut container: Open) -> Result<Step, CodecError> {
+        self.lex.pos += 1;
+        if self.lex.eat(b'}') {
+            return self.finish(container);
+        }
+        let first = self.key()?;
+        if let Open::Object { key, .. } | Open::Props { key, .. } = &mut container {
+            *key = first;
+        }
+        Ok(Step::Open(container))
+    }
+
+    /// `"key":`.
+    fn key(&mut self) -> Result<String, CodecError> {
+        if self.lex.peek_ws() != Some(b'"') {
+            return Err(self.lex.syntax("expected an object key"));
+        }
+        let key = self.lex.string()?.into_lossy();
+        if !self.lex.eat(b':') {
+            return Err(self.lex.syntax("expected ':'"));
+        }
+        Ok(key)
+    }
+
+    /// Adds a finished value to `container`; true when another value follows, false when the
+    /// container's closing bracket was consumed.
+    fn add(&mut self, container: &mut Open, value: Expr) -> Result<bool, CodecError> {
+        match container {
+            Open::Array { items, .. } | Open::Args { items, .. } | Open::Remap { items, .. } => {
+                items.push(value);
+                if self.lex.eat(b',') {
+                    Ok(true)
+                } else if self.lex.eat(b']') {
+                    Ok(false)
+                } else {
+                    Err(self.lex.syntax("expected ',' or ']'"))
+                }
+            }
+            Open::Object { entries, key } | Open::Props { entries, key, .. } => {
+                entries.push((mem::take(key), value));
+                if self.lex.eat(b',') {
+                    *key = self.key()?;
+                    Ok(true)
+                } else if self.lex.eat(b'}') {
+                    Ok(false)
+                } else {
+                    Err(self.lex.syntax("expected ',' or '}'"))
+                }
+            }
+        }
+    }
+
+    /// Builds the value of a container whose brackets are closed, finishing the special value
+    /// around it (or, after remap captures, opening the instructions).
+    fn finish(&mut self, container: Open) -> Result<Step, CodecError> {
+        let (expr, start) = match container {
+            Open::Object { entries, .. } => return Ok(Step::Done(Expr::Object(entries))),
+            Open::Array { items, start } => (Expr::Array(items), start),
+            Open::Args {
+                mut call,
+                import,
+                items,
+                start,
+            } => {
+                call.args = Some(items);
+                let expr = if import {
+                    Expr::Import(call)
+                } else {
+                    Expr::Pipeline(call)
+                };
+                (expr, start)
+            }
+            Open::Props {
+                mut err,
+                entries,
+                start,
+                ..
+            } => {
+                err.props = Some(entries);
+                (Expr::Error(err), start)
+            }
+            Open::Remap {
+                mut remap,
+                instructions: false,
+                items,
+                start,
+            } => {
+                remap.captures = items;
+                self.comma(start)?;
+                self.list_start(start)?;
+                return self.open_list(Open::Remap {
+                    remap,
+                    instructions: true,
+                    items: Vec::new(),
+                    start,
+                });
+            }
+            Open::Remap {
+                mut remap,
+                instructions: true,
+                items,
+                start,
+            } => {
+                remap.instructions = items;
+                (Expr::Remap(remap), start)
+            }
+        };
+        self.close(start)?;
+        Ok(Step::Done(expr))
+    }
+
+    pub(super) fn comma(&mut self, start: usize) -> Result<(), CodecError> {
         if self.lex.eat(b',') {
             Ok(())
         } else {
@@ -315,7 +359,8 @@ impl Parser<'_, '_> {
         }
     }
 
-    fn close(&mut self, start: usize) -> Result<(), CodecError> {
+    /// The `]` that ends a special value (or the outer bracket of an escaped array).
+    pub(super) fn close(&mut self, start: usize) -> Result<(), CodecError> {
         if self.lex.eat(b']') {
             Ok(())
         } else {
@@ -323,138 +368,12 @@ impl Parser<'_, '_> {
         }
     }
 
-    /// True (and nothing consumed) when the tagged value ends here.
-    fn at_close(&mut self) -> bool {
-        self.lex.peek_ws() == Some(b']')
-    }
-
-    /// `,"…"`, as Rust text.
-    fn field_str(&mut self, start: usize) -> Result<String, CodecError> {
-        self.comma(start)?;
-        self.string_here(start)
-    }
-
-    fn string_here(&mut self, start: usize) -> Result<String, CodecError> {
-        if self.lex.peek_ws() != Some(b'"') {
-            return Err(self.bad_special(start));
-        }
-        Ok(self.lex.string()?.into_lossy())
-    }
-
-    /// `,id`.
-    fn field_id(&mut self, start: usize) -> Result<Id, CodecError> {
-        self.comma(start)?;
-        match self.lex.peek_ws() {
-            Some(b'-' | b'0'..=b'9') => {}
-            _ => return Err(self.bad_special(start)),
-        }
-        self.lex
-            .number()?
-            .as_id()
-            .ok_or_else(|| self.bad_special(start))
-    }
-
-    /// `["bytes", b64, type?]` after the tag.
-    fn bytes(&mut self, start: usize) -> Result<Expr, CodecError> {
-        self.comma(start)?;
-        if self.lex.peek_ws() != Some(b'"') {
-            return Err(self.bad_special(start));
-        }
-        let b64 = self.lex.string()?;
-        let data = b64
-            .as_str()
-            .and_then(|s| BASE64_LENIENT.decode(s).ok())
-            .ok_or_else(|| self.bad_special(start))?;
-        let kind = if self.at_close() {
-            None
+    /// Checks that a bare list (args, captures, instructions) comes next.
+    pub(super) fn list_start(&mut self, start: usize) -> Result<(), CodecError> {
+        if self.lex.peek_ws() == Some(b'[') {
+            Ok(())
         } else {
-            let name = self.field_str(start)?;
-            Some(TypedArrayKind::from_name(&name).ok_or_else(|| self.bad_special(start))?)
-        };
-        check_bytes_len(data.len(), kind)?;
-        Ok(Expr::Bytes(Bytes::from(data), kind))
-    }
-
-    /// `["error", name, message, stack?, props?]` after the tag.
-    fn error(&mut self, depth: usize, start: usize) -> Result<Expr, CodecError> {
-        let name = self.field_str(start)?;
-        let message = self.field_str(start)?;
-        let mut err = ErrorExpr {
-            name,
-            message,
-            stack: None,
-            props: None,
-        };
-        if !self.at_close() {
-            self.comma(start)?;
-            err.stack = match self.lex.peek_ws() {
-                Some(b'n') => {
-                    self.lex.keyword("null")?;
-                    None
-                }
-                _ => Some(self.string_here(start)?),
-            };
-            if !self.at_close() {
-                self.comma(start)?;
-                if self.lex.peek_ws() != Some(b'{') {
-                    return Err(self.bad_special(start));
-                }
-                err.props = Some(self.object(depth)?);
-            }
-        }
-        Ok(Expr::Error(Box::new(err)))
-    }
-
-    /// `["import"|"pipeline", id, path?, args?]` after the tag.
-    fn call(&mut self, depth: usize, start: usize) -> Result<CallExpr, CodecError> {
-        let id = self.field_id(start)?;
-        let mut call = CallExpr {
-            id,
-            path: None,
-            args: None,
-        };
-        if !self.at_close() {
-            self.comma(start)?;
-            call.path = Some(self.path(start)?);
-            if !self.at_close() {
-                self.comma(start)?;
-                call.args = Some(self.required_list(depth, start)?);
-            }
-        }
-        Ok(call)
-    }
-
-    /// A bare array of property names and indices.
-    fn path(&mut self, start: usize) -> Result<Vec<PathKey>, CodecError> {
-        if self.lex.peek_ws() != Some(b'[') {
-            return Err(self.bad_special(start));
-        }
-        self.lex.pos += 1;
-        let mut keys = Vec::new();
-        if self.lex.eat(b']') {
-            return Ok(keys);
-        }
-        loop {
-            let key = match self.lex.peek_ws() {
-                Some(b'"') => PathKey::Name(self.lex.string()?.into_lossy()),
-                Some(b'-' | b'0'..=b'9') => {
-                    let index = self
-                        .lex
-                        .number()?
-                        .as_id()
-                        .and_then(|i| u32::try_from(i).ok());
-                    PathKey::Index(index.ok_or_else(|| self.bad_special(start))?)
-                }
-                _ => return Err(self.bad_special(start)),
-            };
-            keys.push(key);
-            if self.lex.eat(b',') {
-                continue;
-            }
-            if self.lex.eat(b']') {
-                return Ok(keys);
-            }
-            return Err(self.bad_special(start));
+            Err(self.bad_special(start))
         }
     }
 }

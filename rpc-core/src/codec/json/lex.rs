@@ -16,6 +16,8 @@ pub(super) struct Lexer<'a> {
 pub(super) struct Num {
     /// The exact value when the literal is an integer (no fraction or exponent) that fits `i64`.
     pub(super) int: Option<i64>,
+    /// True when the literal has no fraction or exponent, whether or not it fits `i64`.
+    integer_literal: bool,
     /// The value as JavaScript's `JSON.parse` would give it.
     pub(super) float: f64,
 }
@@ -25,6 +27,9 @@ impl Num {
     pub(super) fn as_id(&self) -> Option<i64> {
         match self.int {
             Some(i) => Some(i),
+            // An integer literal that did not parse as `i64` is out of range, even if its rounded
+            // float value (say -2^63 for -2^63-1) would fit.
+            None if self.integer_literal => None,
             // The upper bound is exclusive: 2^63 itself does not fit.
             None if self.float.fract() == 0.0
                 && self.float >= -9_223_372_036_854_775_808.0
@@ -205,7 +210,11 @@ impl<'a> Lexer<'a> {
                 .parse::<f64>()
                 .map_err(|_| self.syntax("bad number"))?,
         };
-        Ok(Num { int, float })
+        Ok(Num {
+            int,
+            integer_literal: integral,
+            float,
+        })
     }
 
     /// A string token; the cursor is on the opening quote.

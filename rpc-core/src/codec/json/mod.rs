@@ -3,6 +3,7 @@
 mod decode;
 mod encode;
 mod lex;
+mod special;
 
 use super::shared::check_frame_size;
 use super::{Codec, CodecError};
@@ -14,7 +15,8 @@ use crate::{Frame, Limits, protocol::Message};
 /// arrays escaped as `[[…]]`, NaN and infinities as `["nan"]`/`["inf"]`/`["-inf"]`, integers
 /// beyond ±2^53 as `["bigint",…]`, unpadded base64 bytes, and lone surrogates as `\udxxx`.
 /// Decoding accepts text frames, and binary frames that hold UTF-8 JSON, and enforces every
-/// [`Limits`] field without ever recursing more than `max_depth` levels.
+/// [`Limits`] field; its parser keeps its own stack on the heap, so no input can exhaust the
+/// thread stack.
 ///
 /// ```
 /// use rpc_core::codec::{Codec, Json};

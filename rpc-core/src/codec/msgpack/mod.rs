@@ -1,20 +1,88 @@
-//! MessagePack (placeholder until the codec lands).
+//! MessagePack: the Cap'n Web model made compact, for Rust-to-Rust sessions.
 
+mod decode;
+mod encode;
+mod read;
+
+use bytes::Bytes;
+
+use super::shared::check_frame_size;
 use super::{Codec, CodecError};
 use crate::{Frame, Limits, protocol::Message};
 
 /// The MessagePack codec.
+///
+/// The shapes are the JSON codec's (a message is an array led by its tag string, a real array is
+/// escaped as `[[…]]`, special values are tagged arrays), but the scalars are native: integers use
+/// the whole `i64` range, floats (NaN and infinities included) are raw `f64`, and bytes are `bin`:
+/// `["bytes", bin, type?]`. A string holding lone surrogates travels as
+/// `["utf16", bin of little-endian code units]`, and an unsigned integer above `i64::MAX` decodes
+/// as a `BigInt`. Decoding also accepts the JSON codec's `["nan"]`, `["inf"]` and `["-inf"]`.
+///
+/// Frames are always binary; decoding a text frame fails.
+///
+/// ```
+/// use rpc_core::codec::{Codec, MsgPack};
+/// use rpc_core::protocol::{Expr, Message};
+/// use rpc_core::{Frame, Limits};
+///
+/// let msg = Message::Resolve(1, Expr::Array(vec![Expr::Int(i64::MAX), Expr::Float(f64::INFINITY)]));
+/// let frame = MsgPack.encode(&msg).unwrap();
+/// assert!(matches!(frame, Frame::Binary(_)));
+/// assert_eq!(MsgPack.decode(&frame, &Limits::default()).unwrap(), msg);
+///
+/// // `["pull", 1]` is seven bytes.
+/// assert_eq!(MsgPack.encode(&Message::Pull(1)).unwrap().as_bytes(), b"\x92\xa4pull\x01");
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MsgPack;
+
+impl MsgPack {
+    /// Encodes one message as MessagePack bytes (what [`Codec::encode`] wraps in a binary frame).
+    ///
+    /// ```
+    /// use rpc_core::codec::MsgPack;
+    /// use rpc_core::protocol::Message;
+    /// assert_eq!(MsgPack::to_vec(&Message::Pipe).unwrap(), b"\x91\xa4pipe");
+    /// ```
+    pub fn to_vec(message: &Message) -> Result<Vec<u8>, CodecError> {
+        let mut buf = Vec::with_capacity(64);
+        rmp_serde::encode::write(&mut buf, &encode::MsgSer(message))
+            .map_err(|err| CodecError::Malformed(format!("cannot encode as MessagePack: {err}")))?;
+        Ok(buf)
+    }
+
+    /// Decodes one message from MessagePack bytes, enforcing `limits`.
+    ///
+    /// ```
+    /// use rpc_core::codec::MsgPack;
+    /// use rpc_core::protocol::Message;
+    /// use rpc_core::Limits;
+    /// let msg = MsgPack::from_slice(b"\x93\xa7release\x02\x01", &Limits::default()).unwrap();
+    /// assert_eq!(msg, Message::Release(2, 1));
+    /// ```
+    pub fn from_slice(bytes: &[u8], limits: &Limits) -> Result<Message, CodecError> {
+        check_frame_size(bytes.len(), limits)?;
+        decode::message(bytes, limits)
+    }
+}
 
 impl Codec for MsgPack {
     fn name(&self) -> &'static str {
         "msgpack"
     }
-    fn encode(&self, _message: &Message) -> Result<Frame, CodecError> {
-        Err(CodecError::Malformed("msgpack codec not built yet".into()))
+
+    fn encode(&self, message: &Message) -> Result<Frame, CodecError> {
+        Self::to_vec(message).map(|buf| Frame::Binary(Bytes::from(buf)))
     }
-    fn decode(&self, _frame: &Frame, _limits: &Limits) -> Result<Message, CodecError> {
-        Err(CodecError::Malformed("msgpack codec not built yet".into()))
+
+    fn decode(&self, frame: &Frame, limits: &Limits) -> Result<Message, CodecError> {
+        check_frame_size(frame.len(), limits)?;
+        match frame {
+            Frame::Binary(bytes) => Self::from_slice(bytes, limits),
+            Frame::Text(_) => Err(CodecError::Malformed(
+                "MessagePack arrives in binary frames, not text".into(),
+            )),
+        }
     }
 }
