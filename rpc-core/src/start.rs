@@ -1,11 +1,6 @@
 //! Starting a call: run its synchronous prefix now, and spawn only what must wait.
 
-use std::{
-    future::Future,
-    panic::AssertUnwindSafe,
-    pin::Pin,
-    task::{Context, Poll},
-};
+use std::{future::Future, panic::AssertUnwindSafe, pin::Pin, task::Context};
 
 use futures::FutureExt;
 
@@ -20,7 +15,7 @@ use crate::{ErrorKind, RpcError, pending::Outcome};
 pub(crate) fn start(fut: impl Future<Output = ()> + Send + 'static) {
     let mut fut: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(fut);
     let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-    if let Poll::Pending = fut.as_mut().poll(&mut cx) {
+    if fut.as_mut().poll(&mut cx).is_pending() {
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(fut);

@@ -41,7 +41,14 @@ async fn each_tcp_connection_gets_its_own_session() {
             .await
             .unwrap();
         wait_for_stats(&clients[1], INITIAL).await;
-        assert_eq!(clients[0].stats().imports, 2);
+        wait_for_stats(
+            &clients[0],
+            rpc_core::SessionStats {
+                imports: 2,
+                exports: 1,
+            },
+        )
+        .await;
         drop(held);
         wait_for_stats(&clients[0], INITIAL).await;
     })

@@ -4,10 +4,12 @@
 //! [`Json`], byte-for-byte what capnweb 0.12 sends, and [`MsgPack`], the same model made compact,
 //! the default between Rust peers.
 
+mod auto;
 mod json;
 mod msgpack;
 mod shared;
 
+pub use auto::Auto;
 pub use json::Json;
 pub use msgpack::MsgPack;
 

@@ -21,7 +21,7 @@ use tables::ExportKind;
 
 use crate::{
     Limits, RpcError, Stub, Transport, TypedStub,
-    codec::{Codec, MsgPack},
+    codec::{Auto, Codec},
     stub::Hook,
 };
 
@@ -62,7 +62,7 @@ impl Default for SessionBuilder {
     fn default() -> Self {
         SessionBuilder {
             main: None,
-            codec: Arc::new(MsgPack),
+            codec: Arc::new(Auto::default()),
             limits: Limits::default(),
         }
     }
@@ -75,7 +75,8 @@ impl SessionBuilder {
         self
     }
 
-    /// The codec; MessagePack by default. Use [`Json`](crate::codec::Json) to talk to capnweb.
+    /// The codec. The default, [`Auto`], sends MessagePack and answers in whatever the peer
+    /// speaks; use [`Json`](crate::codec::Json) to call a capnweb server.
     pub fn codec(mut self, codec: impl Codec) -> Self {
         self.codec = Arc::new(codec);
         self
@@ -134,7 +135,7 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    /// A builder with the defaults: no main object, MessagePack, default limits.
+    /// A builder with the defaults: no main object, the [`Auto`] codec, default limits.
     pub fn builder() -> SessionBuilder {
         SessionBuilder::default()
     }

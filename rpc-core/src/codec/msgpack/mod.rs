@@ -83,6 +83,7 @@ impl Codec for MsgPack {
             Frame::Text(_) => Err(CodecError::Malformed(
                 "MessagePack arrives in binary frames, not text".into(),
             )),
+            Frame::Close(_) => Err(CodecError::Malformed("a close frame is no message".into())),
         }
     }
 }
