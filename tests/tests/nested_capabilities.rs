@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rpc_core::{Callback, RpcError, Session, rpc_interface};
 use serde::{Deserialize, Serialize};
-use tests::{Counter, CounterClient, CounterImpl, INITIAL, codecs, wait_for_stats};
+use tests::{CounterClient, CounterImpl, INITIAL, codecs, wait_for_stats};
 
 #[derive(Serialize, Deserialize)]
 pub struct Team {

@@ -139,3 +139,60 @@ mod tests {
         }
     }
 }
+
+/// The tags a special value may carry. `utf16` is MessagePack's alone; JSON carries lone
+/// surrogates in its strings.
+pub(crate) enum Tag {
+    Undefined,
+    Inf,
+    NegInf,
+    NaN,
+    BigInt,
+    Date,
+    Bytes,
+    Utf16,
+    Error,
+    Import,
+    Pipeline,
+    Remap,
+    Export,
+    Promise,
+    Readable,
+    Writable,
+}
+
+impl Tag {
+    pub(crate) fn parse(tag: &str) -> Option<Tag> {
+        Some(match tag {
+            "undefined" => Tag::Undefined,
+            "inf" => Tag::Inf,
+            "-inf" => Tag::NegInf,
+            "nan" => Tag::NaN,
+            "bigint" => Tag::BigInt,
+            "date" => Tag::Date,
+            "bytes" => Tag::Bytes,
+            "utf16" => Tag::Utf16,
+            "error" => Tag::Error,
+            "import" => Tag::Import,
+            "pipeline" => Tag::Pipeline,
+            "remap" => Tag::Remap,
+            "export" => Tag::Export,
+            "promise" => Tag::Promise,
+            "readable" => Tag::Readable,
+            "writable" => Tag::Writable,
+            _ => return None,
+        })
+    }
+
+    /// Whether `len` (tag included) is a valid length for this special value.
+    pub(crate) fn arity_ok(&self, len: usize) -> bool {
+        match self {
+            Tag::Undefined | Tag::Inf | Tag::NegInf | Tag::NaN => len == 1,
+            Tag::Bytes => (2..=3).contains(&len),
+            Tag::Error => (3..=5).contains(&len),
+            Tag::Import | Tag::Pipeline => (2..=4).contains(&len),
+            Tag::Remap => len == 5,
+            _ => len == 2,
+        }
+    }
+}

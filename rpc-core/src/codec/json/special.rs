@@ -5,50 +5,8 @@ use bytes::Bytes;
 
 use super::decode::{Open, Parser, Step};
 use crate::codec::CodecError;
-use crate::codec::shared::{BASE64_LENIENT, check_bigint, check_bytes_len};
+use crate::codec::shared::{BASE64_LENIENT, Tag, check_bigint, check_bytes_len};
 use crate::protocol::{CallExpr, ErrorExpr, Expr, Id, PathKey, RemapExpr, TypedArrayKind};
-
-/// The tags a special value may carry.
-enum Tag {
-    Undefined,
-    Inf,
-    NegInf,
-    NaN,
-    BigInt,
-    Date,
-    Bytes,
-    Error,
-    Import,
-    Pipeline,
-    Remap,
-    Export,
-    Promise,
-    Readable,
-    Writable,
-}
-
-impl Tag {
-    fn parse(tag: &str) -> Option<Tag> {
-        Some(match tag {
-            "undefined" => Tag::Undefined,
-            "inf" => Tag::Inf,
-            "-inf" => Tag::NegInf,
-            "nan" => Tag::NaN,
-            "bigint" => Tag::BigInt,
-            "date" => Tag::Date,
-            "bytes" => Tag::Bytes,
-            "error" => Tag::Error,
-            "import" => Tag::Import,
-            "pipeline" => Tag::Pipeline,
-            "remap" => Tag::Remap,
-            "export" => Tag::Export,
-            "promise" => Tag::Promise,
-            "readable" => Tag::Readable,
-            "writable" => Tag::Writable,
-            _ => return None,
-        })
-    }
-}
 
 impl Parser<'_, '_> {
     /// A special value whose `[` began at `start`; the cursor is just inside it. Returns either
@@ -58,10 +16,16 @@ impl Parser<'_, '_> {
             return Err(self.bad_special(start));
         }
         let tag = self.lex.string()?;
-        let Some(tag) = tag.as_str().and_then(Tag::parse) else {
+        // JSON strings carry lone surrogates themselves, so `utf16` is no JSON tag.
+        let Some(tag) = tag
+            .as_str()
+            .and_then(Tag::parse)
+            .filter(|t| !matches!(t, Tag::Utf16))
+        else {
             return Err(self.bad_special(start));
         };
         let expr = match tag {
+            Tag::Utf16 => return Err(self.bad_special(start)),
             Tag::Undefined => Expr::Undefined,
             Tag::Inf => Expr::Float(f64::INFINITY),
             Tag::NegInf => Expr::Float(f64::NEG_INFINITY),

@@ -14,7 +14,7 @@ use rmp::Marker;
 use super::read::{Item, Reader};
 use crate::Limits;
 use crate::codec::CodecError;
-use crate::codec::shared::{check_bigint, check_bytes_len, check_depth};
+use crate::codec::shared::{Tag, check_bigint, check_bytes_len, check_depth};
 use crate::protocol::{CallExpr, ErrorExpr, Expr, Id, Message, PathKey, RemapExpr, TypedArrayKind};
 
 /// Decodes one whole frame as one message.
@@ -80,62 +80,6 @@ enum Open {
 enum Step {
     Done(Expr),
     Open(Open),
-}
-
-/// The tags a special value may carry: the JSON codec's, plus `utf16`.
-enum Tag {
-    Undefined,
-    Inf,
-    NegInf,
-    NaN,
-    BigInt,
-    Date,
-    Bytes,
-    Utf16,
-    Error,
-    Import,
-    Pipeline,
-    Remap,
-    Export,
-    Promise,
-    Readable,
-    Writable,
-}
-
-impl Tag {
-    fn parse(tag: &str) -> Option<Tag> {
-        Some(match tag {
-            "undefined" => Tag::Undefined,
-            "inf" => Tag::Inf,
-            "-inf" => Tag::NegInf,
-            "nan" => Tag::NaN,
-            "bigint" => Tag::BigInt,
-            "date" => Tag::Date,
-            "bytes" => Tag::Bytes,
-            "utf16" => Tag::Utf16,
-            "error" => Tag::Error,
-            "import" => Tag::Import,
-            "pipeline" => Tag::Pipeline,
-            "remap" => Tag::Remap,
-            "export" => Tag::Export,
-            "promise" => Tag::Promise,
-            "readable" => Tag::Readable,
-            "writable" => Tag::Writable,
-            _ => return None,
-        })
-    }
-
-    /// Whether `len` (tag included) is a valid length for this special value.
-    fn arity_ok(&self, len: usize) -> bool {
-        match self {
-            Tag::Undefined | Tag::Inf | Tag::NegInf | Tag::NaN => len == 1,
-            Tag::Bytes => (2..=3).contains(&len),
-            Tag::Error => (3..=5).contains(&len),
-            Tag::Import | Tag::Pipeline => (2..=4).contains(&len),
-            Tag::Remap => len == 5,
-            _ => len == 2,
-        }
-    }
 }
 
 impl<'a> Decoder<'a, '_> {
