@@ -566,3 +566,44 @@ fn calls_keep_their_exact_shape() {
         Message::Push(Expr::pipeline(1, Some(vec![]), Some(vec![])))
     );
 }
+
+#[test]
+fn values_at_the_depth_limit_round_trip_on_a_small_stack() {
+    // A peer may send a value just inside the limit that a session then echoes back: encoding
+    // recurses, so it must stay cheap per level even in debug builds.
+    let handle = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(|| {
+            let mut value = Expr::Int(1);
+            for level in 0..255 {
+                value = match level % 3 {
+                    0 => Expr::Array(vec![value]),
+                    1 => Expr::Object(vec![("k".into(), value)]),
+                    _ => Expr::pipeline(0, Some(vec![]), Some(vec![value])),
+                };
+            }
+            let msg = Message::Resolve(1, value);
+            for codec in [&MsgPack as &dyn Codec, &Json] {
+                let frame = codec.encode(&msg).unwrap();
+                assert_eq!(codec.decode(&frame, &Limits::default()).unwrap(), msg);
+                let deeper = Message::Resolve(1, Expr::Array(vec![msg_value(&msg)]));
+                let frame = codec.encode(&deeper).unwrap();
+                assert!(matches!(
+                    codec.decode(&frame, &Limits::default()),
+                    Err(CodecError::Limit {
+                        limit: "max_depth",
+                        ..
+                    })
+                ));
+            }
+        })
+        .unwrap();
+    handle.join().unwrap();
+}
+
+fn msg_value(msg: &Message) -> Expr {
+    match msg {
+        Message::Resolve(_, value) => value.clone(),
+        other => panic!("{other:?}"),
+    }
+}

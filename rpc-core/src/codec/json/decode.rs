@@ -169,13 +169,16 @@ impl Parser<'_, '_> {
             };
             // Ascend: hand the value to its container, closing every container it completes.
             loop {
-                let Some(mut top) = open.pop() else {
-                    return Ok(done);
+                let more = match open.last_mut() {
+                    Some(top) => self.add(top, done)?,
+                    None => return Ok(done),
                 };
-                if self.add(&mut top, done)? {
-                    open.push(top);
+                if more {
                     break;
                 }
+                let Some(top) = open.pop() else {
+                    return Err(CodecError::Malformed("decoder lost its place".into()));
+                };
                 match self.finish(top)? {
                     Step::Done(expr) => done = expr,
                     Step::Open(container) => {

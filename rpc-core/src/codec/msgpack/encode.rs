@@ -1,221 +1,228 @@
-//! `Serialize` views of the model: the same tagged-array shapes as the JSON codec, with native
-//! integers, floats and binary.
+//! Writes messages as MessagePack straight into a byte buffer with rmp's primitive writers.
 //!
-//! The wrappers borrow the model, so encoding allocates nothing but the output buffer (and one
-//! scratch buffer per `Utf16` string).
+//! Hand-written rather than through serde's `Serialize` and rmp-serde: measured 1.1-1.9x faster
+//! in release builds, and it needs under 256 KiB of stack for a value at the default depth limit in
+//! debug builds where the serde path needed 1-2 MiB. It also refuses lengths beyond `u32::MAX`,
+//! which MessagePack headers cannot express, instead of truncating them.
 
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use rmp::encode::{
+    write_array_len, write_bin, write_bin_len, write_bool, write_f64, write_map_len, write_nil,
+    write_sint, write_str, write_uint,
+};
 
 use crate::protocol::{CallExpr, ErrorExpr, Expr, Message, PathKey, RemapExpr};
 
-/// Serializes a message as `[tag, fields…]`.
-pub(super) struct MsgSer<'a>(pub(super) &'a Message);
+/// Lengths beyond `u32::MAX` cannot be expressed in MessagePack.
+pub(super) struct TooLong;
 
-/// Serializes an expression.
-struct ExprSer<'a>(&'a Expr);
+type Out = Vec<u8>;
 
-/// Serializes a bare array of expressions.
-struct ListSer<'a>(&'a [Expr]);
-
-/// Serializes an object's entries as a map.
-struct EntriesSer<'a>(&'a [(String, Expr)]);
-
-/// Serializes a path as an array of strings and unsigned integers.
-struct PathSer<'a>(&'a [PathKey]);
-
-/// Serializes bytes as msgpack `bin`.
-struct BinSer<'a>(&'a [u8]);
-
-impl Serialize for BinSer<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.0)
-    }
+fn len(n: usize) -> Result<u32, TooLong> {
+    u32::try_from(n).map_err(|_| TooLong)
 }
 
-impl Serialize for MsgSer<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Message::Push(e) => tag_expr(s, "push", e),
-            Message::Pull(id) => tag_id(s, "pull", *id),
-            Message::Resolve(id, e) => tag_id_expr(s, "resolve", *id, e),
-            Message::Reject(id, e) => tag_id_expr(s, "reject", *id, e),
-            Message::Release(id, n) => {
-                let mut seq = s.serialize_seq(Some(3))?;
-                seq.serialize_element("release")?;
-                seq.serialize_element(id)?;
-                seq.serialize_element(n)?;
-                seq.end()
-            }
-            Message::Abort(e) => tag_expr(s, "abort", e),
-            Message::Stream(e) => tag_expr(s, "stream", e),
-            Message::Pipe => tag_only(s, "pipe"),
+// Writing into a Vec cannot fail, so rmp's I/O errors are discarded throughout.
+
+fn arr(w: &mut Out, n: usize) -> Result<(), TooLong> {
+    let _ = write_array_len(w, len(n)?);
+    Ok(())
+}
+
+fn str(w: &mut Out, s: &str) -> Result<(), TooLong> {
+    len(s.len())?;
+    let _ = write_str(w, s);
+    Ok(())
+}
+
+fn bin(w: &mut Out, b: &[u8]) -> Result<(), TooLong> {
+    len(b.len())?;
+    let _ = write_bin(w, b);
+    Ok(())
+}
+
+fn int(w: &mut Out, i: i64) {
+    let _ = write_sint(w, i);
+}
+
+fn tag(w: &mut Out, n: usize, tag: &str) -> Result<(), TooLong> {
+    arr(w, n)?;
+    str(w, tag)
+}
+
+pub(super) fn message(w: &mut Out, msg: &Message) -> Result<(), TooLong> {
+    match msg {
+        Message::Push(e) => tag_expr(w, "push", e),
+        Message::Pull(id) => tag_id(w, "pull", *id),
+        Message::Resolve(id, e) => {
+            tag(w, 3, "resolve")?;
+            int(w, *id);
+            expr(w, e)
         }
+        Message::Reject(id, e) => {
+            tag(w, 3, "reject")?;
+            int(w, *id);
+            expr(w, e)
+        }
+        Message::Release(id, n) => {
+            tag(w, 3, "release")?;
+            int(w, *id);
+            let _ = write_uint(w, u64::from(*n));
+            Ok(())
+        }
+        Message::Abort(e) => tag_expr(w, "abort", e),
+        Message::Stream(e) => tag_expr(w, "stream", e),
+        Message::Pipe => tag(w, 1, "pipe"),
     }
 }
 
-fn tag_only<S: Serializer>(s: S, tag: &str) -> Result<S::Ok, S::Error> {
-    let mut seq = s.serialize_seq(Some(1))?;
-    seq.serialize_element(tag)?;
-    seq.end()
+fn tag_expr(w: &mut Out, name: &str, e: &Expr) -> Result<(), TooLong> {
+    tag(w, 2, name)?;
+    expr(w, e)
 }
 
-fn tag_expr<S: Serializer>(s: S, tag: &str, e: &Expr) -> Result<S::Ok, S::Error> {
-    let mut seq = s.serialize_seq(Some(2))?;
-    seq.serialize_element(tag)?;
-    seq.serialize_element(&ExprSer(e))?;
-    seq.end()
+fn tag_id(w: &mut Out, name: &str, id: i64) -> Result<(), TooLong> {
+    tag(w, 2, name)?;
+    int(w, id);
+    Ok(())
 }
 
-fn tag_id<S: Serializer>(s: S, tag: &str, id: i64) -> Result<S::Ok, S::Error> {
-    let mut seq = s.serialize_seq(Some(2))?;
-    seq.serialize_element(tag)?;
-    seq.serialize_element(&id)?;
-    seq.end()
-}
-
-fn tag_id_expr<S: Serializer>(s: S, tag: &str, id: i64, e: &Expr) -> Result<S::Ok, S::Error> {
-    let mut seq = s.serialize_seq(Some(3))?;
-    seq.serialize_element(tag)?;
-    seq.serialize_element(&id)?;
-    seq.serialize_element(&ExprSer(e))?;
-    seq.end()
-}
-
-fn tag_str<S: Serializer>(s: S, tag: &str, value: &str) -> Result<S::Ok, S::Error> {
-    let mut seq = s.serialize_seq(Some(2))?;
-    seq.serialize_element(tag)?;
-    seq.serialize_element(value)?;
-    seq.end()
-}
-
-impl Serialize for ExprSer<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Expr::Undefined => tag_only(s, "undefined"),
-            Expr::Null => s.serialize_unit(),
-            Expr::Bool(b) => s.serialize_bool(*b),
-            Expr::Int(i) => s.serialize_i64(*i),
-            Expr::Float(f) => s.serialize_f64(*f),
-            Expr::String(text) => s.serialize_str(text),
-            Expr::Utf16(units) => {
-                let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
-                let mut seq = s.serialize_seq(Some(2))?;
-                seq.serialize_element("utf16")?;
-                seq.serialize_element(&BinSer(&bytes))?;
-                seq.end()
+fn expr(w: &mut Out, e: &Expr) -> Result<(), TooLong> {
+    match e {
+        Expr::Undefined => tag(w, 1, "undefined")?,
+        Expr::Null => {
+            let _ = write_nil(w);
+        }
+        Expr::Bool(b) => {
+            let _ = write_bool(w, *b);
+        }
+        Expr::Int(i) => int(w, *i),
+        Expr::Float(f) => {
+            let _ = write_f64(w, *f);
+        }
+        Expr::String(s) => str(w, s)?,
+        Expr::Utf16(units) => {
+            tag(w, 2, "utf16")?;
+            let _ = write_bin_len(w, len(units.len().saturating_mul(2))?);
+            w.reserve(units.len() * 2);
+            for unit in units {
+                w.extend_from_slice(&unit.to_le_bytes());
             }
-            Expr::Array(items) => {
-                let mut seq = s.serialize_seq(Some(1))?;
-                seq.serialize_element(&ListSer(items))?;
-                seq.end()
-            }
-            Expr::Object(entries) => EntriesSer(entries).serialize(s),
-            Expr::BigInt(digits) => tag_str(s, "bigint", digits),
-            Expr::Date(ms) => {
-                let mut seq = s.serialize_seq(Some(2))?;
-                seq.serialize_element("date")?;
-                seq.serialize_element(ms)?;
-                seq.end()
-            }
-            Expr::Bytes(data, kind) => {
-                let mut seq = s.serialize_seq(Some(if kind.is_some() { 3 } else { 2 }))?;
-                seq.serialize_element("bytes")?;
-                seq.serialize_element(&BinSer(data))?;
-                if let Some(kind) = kind {
-                    seq.serialize_element(kind.name())?;
+        }
+        Expr::Array(items) => {
+            arr(w, 1)?;
+            list(w, items)?;
+        }
+        Expr::Object(entries) => self::entries(w, entries)?,
+        Expr::BigInt(digits) => {
+            tag(w, 2, "bigint")?;
+            str(w, digits)?;
+        }
+        Expr::Date(ms) => {
+            tag(w, 2, "date")?;
+            match ms {
+                Some(ms) => {
+                    let _ = write_f64(w, *ms);
                 }
-                seq.end()
-            }
-            Expr::Error(err) => error(s, err),
-            Expr::Import(call) => self::call(s, "import", call),
-            Expr::Pipeline(call) => self::call(s, "pipeline", call),
-            Expr::Remap(remap) => self::remap(s, remap),
-            Expr::Export(id) => tag_id(s, "export", *id),
-            Expr::Promise(id) => tag_id(s, "promise", *id),
-            Expr::Readable(id) => tag_id(s, "readable", *id),
-            Expr::Writable(id) => tag_id(s, "writable", *id),
-        }
-    }
-}
-
-impl Serialize for ListSer<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for item in self.0 {
-            seq.serialize_element(&ExprSer(item))?;
-        }
-        seq.end()
-    }
-}
-
-impl Serialize for EntriesSer<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (key, value) in self.0 {
-            map.serialize_entry(key, &ExprSer(value))?;
-        }
-        map.end()
-    }
-}
-
-impl Serialize for PathSer<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for key in self.0 {
-            match key {
-                PathKey::Name(name) => seq.serialize_element(name)?,
-                PathKey::Index(index) => seq.serialize_element(index)?,
+                None => {
+                    let _ = write_nil(w);
+                }
             }
         }
-        seq.end()
+        Expr::Bytes(data, kind) => {
+            tag(w, if kind.is_some() { 3 } else { 2 }, "bytes")?;
+            bin(w, data)?;
+            if let Some(kind) = kind {
+                str(w, kind.name())?;
+            }
+        }
+        Expr::Error(err) => error(w, err)?,
+        Expr::Import(c) => call(w, "import", c)?,
+        Expr::Pipeline(c) => call(w, "pipeline", c)?,
+        Expr::Remap(r) => remap(w, r)?,
+        Expr::Export(id) => tag_id(w, "export", *id)?,
+        Expr::Promise(id) => tag_id(w, "promise", *id)?,
+        Expr::Readable(id) => tag_id(w, "readable", *id)?,
+        Expr::Writable(id) => tag_id(w, "writable", *id)?,
     }
+    Ok(())
 }
 
-fn error<S: Serializer>(s: S, err: &ErrorExpr) -> Result<S::Ok, S::Error> {
-    let len = match (&err.stack, &err.props) {
+fn list(w: &mut Out, items: &[Expr]) -> Result<(), TooLong> {
+    arr(w, items.len())?;
+    for item in items {
+        expr(w, item)?;
+    }
+    Ok(())
+}
+
+fn entries(w: &mut Out, entries: &[(String, Expr)]) -> Result<(), TooLong> {
+    let _ = write_map_len(w, len(entries.len())?);
+    for (key, value) in entries {
+        str(w, key)?;
+        expr(w, value)?;
+    }
+    Ok(())
+}
+
+fn path(w: &mut Out, keys: &[PathKey]) -> Result<(), TooLong> {
+    arr(w, keys.len())?;
+    for key in keys {
+        match key {
+            PathKey::Name(name) => str(w, name)?,
+            PathKey::Index(index) => {
+                let _ = write_uint(w, u64::from(*index));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn error(w: &mut Out, err: &ErrorExpr) -> Result<(), TooLong> {
+    let n = match (&err.stack, &err.props) {
         (_, Some(_)) => 5,
         (Some(_), None) => 4,
         (None, None) => 3,
     };
-    let mut seq = s.serialize_seq(Some(len))?;
-    seq.serialize_element("error")?;
-    seq.serialize_element(&err.name)?;
-    seq.serialize_element(&err.message)?;
-    if len > 3 {
-        seq.serialize_element(&err.stack)?;
+    tag(w, n, "error")?;
+    str(w, &err.name)?;
+    str(w, &err.message)?;
+    if n > 3 {
+        match &err.stack {
+            Some(stack) => str(w, stack)?,
+            None => {
+                let _ = write_nil(w);
+            }
+        }
     }
     if let Some(props) = &err.props {
-        seq.serialize_element(&EntriesSer(props))?;
+        entries(w, props)?;
     }
-    seq.end()
+    Ok(())
 }
 
-fn call<S: Serializer>(s: S, tag: &str, call: &CallExpr) -> Result<S::Ok, S::Error> {
-    let len = if call.args.is_some() {
+fn call(w: &mut Out, name: &str, call: &CallExpr) -> Result<(), TooLong> {
+    let n = if call.args.is_some() {
         4
     } else if call.path.is_some() {
         3
     } else {
         2
     };
-    let mut seq = s.serialize_seq(Some(len))?;
-    seq.serialize_element(tag)?;
-    seq.serialize_element(&call.id)?;
-    if len > 2 {
-        seq.serialize_element(&PathSer(call.path.as_deref().unwrap_or(&[])))?;
+    tag(w, n, name)?;
+    int(w, call.id);
+    if n > 2 {
+        path(w, call.path.as_deref().unwrap_or(&[]))?;
     }
     if let Some(args) = &call.args {
-        seq.serialize_element(&ListSer(args))?;
+        list(w, args)?;
     }
-    seq.end()
+    Ok(())
 }
 
-fn remap<S: Serializer>(s: S, remap: &RemapExpr) -> Result<S::Ok, S::Error> {
-    let mut seq = s.serialize_seq(Some(5))?;
-    seq.serialize_element("remap")?;
-    seq.serialize_element(&remap.id)?;
-    seq.serialize_element(&PathSer(&remap.path))?;
-    seq.serialize_element(&ListSer(&remap.captures))?;
-    seq.serialize_element(&ListSer(&remap.instructions))?;
-    seq.end()
+fn remap(w: &mut Out, remap: &RemapExpr) -> Result<(), TooLong> {
+    tag(w, 5, "remap")?;
+    int(w, remap.id);
+    path(w, &remap.path)?;
+    list(w, &remap.captures)?;
+    list(w, &remap.instructions)
 }

@@ -19,7 +19,8 @@ use crate::{Frame, Limits, protocol::Message};
 /// `["utf16", bin of little-endian code units]`, and an unsigned integer above `i64::MAX` decodes
 /// as a `BigInt`. Decoding also accepts the JSON codec's `["nan"]`, `["inf"]` and `["-inf"]`.
 ///
-/// Frames are always binary; decoding a text frame fails.
+/// Frames are always binary; decoding a text frame fails. The decoder keeps its open containers
+/// on the heap, so no input can exhaust the thread stack, and it enforces every [`Limits`] field.
 ///
 /// ```
 /// use rpc_core::codec::{Codec, MsgPack};
@@ -47,8 +48,9 @@ impl MsgPack {
     /// ```
     pub fn to_vec(message: &Message) -> Result<Vec<u8>, CodecError> {
         let mut buf = Vec::with_capacity(64);
-        rmp_serde::encode::write(&mut buf, &encode::MsgSer(message))
-            .map_err(|err| CodecError::Malformed(format!("cannot encode as MessagePack: {err}")))?;
+        encode::message(&mut buf, message).map_err(|encode::TooLong| {
+            CodecError::Malformed("a string, array or map is too long for MessagePack".into())
+        })?;
         Ok(buf)
     }
 
