@@ -107,39 +107,6 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     format!("{}...", &text[..end])
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn truncate_respects_char_boundaries() {
-        assert_eq!(truncate("abc", 5), "abc");
-        assert_eq!(truncate("aé", 2), "a...");
-    }
-
-    #[test]
-    fn bigint_rules() {
-        let limits = Limits {
-            max_bigint_digits: 3,
-            ..Limits::default()
-        };
-        assert!(check_bigint("-123", &limits).is_ok());
-        assert!(matches!(
-            check_bigint("1234", &limits),
-            Err(CodecError::Limit {
-                limit: "max_bigint_digits",
-                ..
-            })
-        ));
-        for bad in ["", "-", "1a", "+1", " 1", "1.0"] {
-            assert!(matches!(
-                check_bigint(bad, &limits),
-                Err(CodecError::Malformed(_))
-            ));
-        }
-    }
-}
-
 /// The tags a special value may carry. `utf16` is MessagePack's alone; JSON carries lone
 /// surrogates in its strings.
 pub(crate) enum Tag {
@@ -193,6 +160,39 @@ impl Tag {
             Tag::Import | Tag::Pipeline => (2..=4).contains(&len),
             Tag::Remap => len == 5,
             _ => len == 2,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncate_respects_char_boundaries() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("aé", 2), "a...");
+    }
+
+    #[test]
+    fn bigint_rules() {
+        let limits = Limits {
+            max_bigint_digits: 3,
+            ..Limits::default()
+        };
+        assert!(check_bigint("-123", &limits).is_ok());
+        assert!(matches!(
+            check_bigint("1234", &limits),
+            Err(CodecError::Limit {
+                limit: "max_bigint_digits",
+                ..
+            })
+        ));
+        for bad in ["", "-", "1a", "+1", " 1", "1.0"] {
+            assert!(matches!(
+                check_bigint(bad, &limits),
+                Err(CodecError::Malformed(_))
+            ));
         }
     }
 }
