@@ -11,6 +11,7 @@ mod limits;
 mod pending;
 mod promise;
 pub mod protocol;
+mod remap;
 mod serve;
 mod session;
 mod start;

@@ -125,6 +125,19 @@ impl Counter for CounterImpl {
     }
 }
 
+impl CalculatorImpl {
+    /// The record `get_user` answers with.
+    pub fn get_user_sync(&self, id: i64) -> Result<User, RpcError> {
+        Ok(User {
+            id,
+            name: format!("User {id}"),
+            profile: Profile {
+                bio: format!("Bio of user {id}"),
+            },
+        })
+    }
+}
+
 impl Calculator for CalculatorImpl {
     async fn add(&self, a: i64, b: i64) -> Result<i64, RpcError> {
         Ok(a + b)
@@ -173,13 +186,7 @@ impl Calculator for CalculatorImpl {
         Ok(ms)
     }
     async fn get_user(&self, id: i64) -> Result<User, RpcError> {
-        Ok(User {
-            id,
-            name: format!("User {id}"),
-            profile: Profile {
-                bio: format!("Bio of user {id}"),
-            },
-        })
+        self.get_user_sync(id)
     }
     async fn log(&self, tag: String) -> Result<(), RpcError> {
         self.observed.log.lock().unwrap().push(tag);
@@ -256,5 +263,43 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
             panic!("timed out waiting for {what}");
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A peer that speaks raw Cap'n Web JSON frames, for replaying what capnweb sends.
+pub struct RawPeer {
+    transport: rpc_transports::memory::MemoryTransport,
+}
+
+impl RawPeer {
+    /// A session serving `main` with the JSON codec, and the raw peer connected to it.
+    pub fn serve(main: impl Into<Stub>) -> (Session, RawPeer) {
+        let (a, b) = rpc_transports::memory::pair();
+        let session = Session::builder().codec(Json).main(main).start(a);
+        (session, RawPeer { transport: b })
+    }
+
+    /// Sends one frame of text.
+    pub async fn send(&mut self, frame: &str) {
+        use futures::SinkExt;
+        self.transport
+            .send(rpc_core::Frame::Text(frame.to_owned()))
+            .await
+            .expect("send");
+    }
+
+    /// The next frame's text (close frames read as `close: <reason>`); panics after 5 s.
+    pub async fn recv(&mut self) -> String {
+        use futures::StreamExt;
+        let frame = tokio::time::timeout(Duration::from_secs(5), self.transport.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("the session is still open")
+            .expect("no transport error");
+        match frame {
+            rpc_core::Frame::Text(t) => t,
+            rpc_core::Frame::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
+            rpc_core::Frame::Close(reason) => format!("close: {reason}"),
+        }
     }
 }

@@ -11,7 +11,8 @@ use crate::{
     deliver::is_reserved,
     pending::{Pending, Settler},
     promise::Source,
-    protocol::{CallExpr, Expr, Id, PathKey},
+    protocol::{CallExpr, Expr, Id, PathKey, RemapExpr},
+    remap::Mapper,
     value::{BigInt, Object, Value},
 };
 
@@ -22,11 +23,21 @@ pub(crate) enum Target {
     Pending(Pending),
 }
 
-/// A call or property read on one of our exports, to run once the lock is released.
+/// What to do with a target.
+pub(crate) enum Action {
+    /// Walk `path`, then call with `args` (or just read, when `None`).
+    Invoke {
+        path: Vec<PathKey>,
+        args: Option<Vec<Value>>,
+    },
+    /// Walk `path`, then apply a recorded `.map()`.
+    Map { path: Vec<PathKey>, mapper: Mapper },
+}
+
+/// A call, property read or map on one of our exports, to run once the lock is released.
 pub(crate) struct Delivery {
     pub(crate) target: Target,
-    pub(crate) path: Vec<PathKey>,
-    pub(crate) args: Option<Vec<Value>>,
+    pub(crate) action: Action,
 }
 
 /// A call found nested inside a value; its result fills `settler`.
@@ -63,24 +74,13 @@ impl<'a> Evaluator<'a> {
             Expr::Pipeline(call) | Expr::Import(call) if is_call(&call) => {
                 Ok(Root::Delivery(self.delivery(*call)?))
             }
+            Expr::Remap(remap) => Ok(Root::Delivery(self.remap(*remap)?)),
             other => Ok(Root::Value(self.value(other)?)),
         }
     }
 
     pub(crate) fn value(&mut self, expr: Expr) -> Result<Value, RpcError> {
         Ok(match expr {
-            Expr::Undefined => Value::Undefined,
-            Expr::Null => Value::Null,
-            Expr::Bool(b) => Value::Bool(b),
-            Expr::Int(i) => Value::Int(i),
-            Expr::Float(f) => Value::Float(f),
-            Expr::String(s) => Value::String(s),
-            Expr::Utf16(u) => Value::Utf16(u),
-            Expr::BigInt(b) => Value::BigInt(
-                BigInt::parse(&b).ok_or_else(|| RpcError::protocol(format!("bad bigint {b:?}")))?,
-            ),
-            Expr::Date(d) => Value::Date(d),
-            Expr::Bytes(b, kind) => Value::Bytes(b, kind),
             Expr::Array(items) => Value::Array(
                 items
                     .into_iter()
@@ -112,10 +112,14 @@ impl<'a> Evaluator<'a> {
                     self.reference(call.id)?
                 }
             }
-            Expr::Remap(_) => return Err(RpcError::protocol("remap is not supported yet")),
+            Expr::Remap(remap) => {
+                let delivery = self.remap(*remap)?;
+                Value::Promise(self.nested(delivery))
+            }
             Expr::Readable(_) | Expr::Writable(_) => {
                 return Err(RpcError::protocol("streams are not supported yet"));
             }
+            scalar_expr => scalar(scalar_expr)?,
         })
     }
 
@@ -238,20 +242,75 @@ impl<'a> Evaluator<'a> {
         };
         Ok(Delivery {
             target,
-            path: call.path.unwrap_or_default(),
-            args,
+            action: Action::Invoke {
+                path: call.path.unwrap_or_default(),
+                args,
+            },
+        })
+    }
+
+    /// `["remap", subject, path, captures, instructions]`: captures are evaluated now (each an
+    /// `import` of ours or an `export` of the peer's); instructions wait for the subject.
+    fn remap(&mut self, remap: RemapExpr) -> Result<Delivery, RpcError> {
+        let target = self.target(remap.id)?;
+        let captures = remap
+            .captures
+            .into_iter()
+            .map(|c| match c {
+                Expr::Import(_) | Expr::Export(_) => self.value(c),
+                _ => Err(RpcError::protocol(
+                    "map captures must be imports or exports",
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Delivery {
+            target,
+            action: Action::Map {
+                path: remap.path,
+                mapper: Mapper {
+                    captures,
+                    instructions: remap.instructions.into(),
+                },
+            },
         })
     }
 
     fn nested_call(&mut self, call: CallExpr) -> Result<RpcPromise, RpcError> {
         let delivery = self.delivery(call)?;
+        Ok(self.nested(delivery))
+    }
+
+    fn nested(&mut self, delivery: Delivery) -> RpcPromise {
         let pending = Pending::new();
         self.jobs.push(Job {
             delivery,
             settler: pending.settler(),
         });
-        Ok(RpcPromise::new(Source::Local(pending), Vec::new()))
+        RpcPromise::new(Source::Local(pending), Vec::new())
     }
+}
+
+/// Plain data that needs no session: everything but containers, errors and references.
+pub(crate) fn scalar(expr: Expr) -> Result<Value, RpcError> {
+    Ok(match expr {
+        Expr::Undefined => Value::Undefined,
+        Expr::Null => Value::Null,
+        Expr::Bool(b) => Value::Bool(b),
+        Expr::Int(i) => Value::Int(i),
+        Expr::Float(f) => Value::Float(f),
+        Expr::String(s) => Value::String(s),
+        Expr::Utf16(u) => Value::Utf16(u),
+        Expr::BigInt(b) => Value::BigInt(
+            BigInt::parse(&b).ok_or_else(|| RpcError::protocol(format!("bad bigint {b:?}")))?,
+        ),
+        Expr::Date(d) => Value::Date(d),
+        Expr::Bytes(b, kind) => Value::Bytes(b, kind),
+        other => {
+            return Err(RpcError::protocol(format!(
+                "expected plain data, found {other:?}"
+            )));
+        }
+    })
 }
 
 fn is_call(call: &CallExpr) -> bool {

@@ -1,6 +1,6 @@
 //! Handling each message the peer sends.
 
-use std::sync::Arc;
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use futures::{
     FutureExt,
@@ -9,14 +9,15 @@ use futures::{
 
 use super::{
     devaluate::Devaluator,
-    evaluate::{Delivery, Evaluator, Job, Root, Target},
+    evaluate::{Action, Delivery, Evaluator, Job, Root, Target},
     shared::SessionShared,
     tables::{ExportEntry, ExportKind},
 };
 use crate::{
     RpcError, deliver,
-    pending::{Pending, Settler},
+    pending::{Outcome, Pending, Settler},
     protocol::{Expr, Id, Message},
+    remap,
     start::start,
     value::Value,
 };
@@ -82,24 +83,21 @@ pub(crate) fn run_jobs(jobs: Vec<Job>) {
 
 /// Runs a delivery: at once on a settled target, or queued behind a pending one.
 fn deliver(delivery: Delivery, settler: Settler, abort: Option<AbortRegistration>) {
-    let Delivery { target, path, args } = delivery;
+    let Delivery { target, action } = delivery;
     match target {
-        Target::Value(v) => invoke(v, path, args, settler, abort),
+        Target::Value(v) => act(v, action, settler, abort),
         Target::Pending(p) => p.on_settle(move |outcome| match outcome {
-            Ok(v) => invoke(v, path, args, settler, abort),
+            Ok(v) => act(v, action, settler, abort),
             Err(e) => settler.settle(Err(e)),
         }),
     }
 }
 
-fn invoke(
-    target: Value,
-    path: Vec<crate::protocol::PathKey>,
-    args: Option<Vec<Value>>,
-    settler: Settler,
-    abort: Option<AbortRegistration>,
-) {
-    let call = deliver::invoke(target, path, args);
+fn act(target: Value, action: Action, settler: Settler, abort: Option<AbortRegistration>) {
+    let call: Pin<Box<dyn Future<Output = Outcome> + Send>> = match action {
+        Action::Invoke { path, args } => deliver::invoke(target, path, args),
+        Action::Map { path, mapper } => Box::pin(remap::apply(target, path, mapper)),
+    };
     match abort {
         // Aborting drops the settler, which settles the result as cancelled.
         Some(registration) => {
