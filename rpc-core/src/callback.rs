@@ -5,7 +5,7 @@ use std::{future::Future, marker::PhantomData};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
-    RpcError, RpcPromise, Stub,
+    IntoArg, RpcError, RpcPromise, Stub,
     value::{Value, from_value, to_value},
 };
 
@@ -67,10 +67,11 @@ where
     }
 }
 
-impl<A: Serialize, R> Callback<A, R> {
-    /// Calls the function. The promise resolves with its result.
-    pub fn call(&self, arg: A) -> RpcPromise<R> {
-        let args = match to_value(&arg) {
+impl<A, R> Callback<A, R> {
+    /// Calls the function. The argument may be a promise of an `A`; the promise resolves with
+    /// the function's result.
+    pub fn call(&self, arg: impl IntoArg<A>) -> RpcPromise<R> {
+        let args = match arg.into_arg() {
             Ok(Value::Undefined) => Vec::new(),
             Ok(v) => vec![v],
             Err(e) => return RpcPromise::rejected(e).typed(),

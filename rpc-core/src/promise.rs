@@ -13,6 +13,7 @@ use crate::{
     RpcError, Stub, TypedStub, deliver,
     pending::Pending,
     protocol::PathKey,
+    remap::record,
     session::{ImportRef, SessionShared},
     start::{catch_panic, start},
     stub::Hook,
@@ -28,6 +29,8 @@ pub(crate) enum Source {
     },
     /// A result computed in this process.
     Local(Pending),
+    /// A placeholder inside a `.map()` closure being recorded.
+    Variable(record::Variable),
 }
 
 /// The result of a call, usable before it arrives.
@@ -73,6 +76,7 @@ impl<T> std::fmt::Debug for RpcPromise<T> {
         match &self.source {
             Source::Remote { import, .. } => write!(f, "RpcPromise(import {}", import.id)?,
             Source::Local(p) => write!(f, "RpcPromise({p:?}")?,
+            Source::Variable(v) => write!(f, "RpcPromise({v:?}")?,
         }
         write!(f, ", path {:?})", self.path)
     }
@@ -129,6 +133,10 @@ impl RpcPromise {
     pub fn invoke(&self, path: Vec<PathKey>, args: Option<Vec<Value>>) -> RpcPromise {
         let mut full = self.path.clone();
         full.extend(path);
+        if record::active() {
+            let base = RpcPromise::new(self.source.clone(), Vec::new());
+            return record::record(&Value::Promise(base), full, args);
+        }
         match &self.source {
             Source::Remote { import, .. } => import.session.push_call(import.id, full, args),
             Source::Local(pending) => {
@@ -138,7 +146,33 @@ impl RpcPromise {
                     deliver::invoke(target, full, args).await
                 })
             }
+            Source::Variable(_) => RpcPromise::rejected(outside_mapper()),
         }
+    }
+
+    /// Maps the result with `f`, which is recorded once, here, and replayed by the result's
+    /// owner: on each element of an array, not at all on `null` or `undefined`, and once on any
+    /// other value. A remote result costs one round trip, however many elements it has.
+    ///
+    /// `f` receives a placeholder: calls on it, and on any stub it uses, are recorded rather
+    /// than run, so it must not await or have side effects.
+    ///
+    /// ```
+    /// use rpc_core::{RpcPromise, Value};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let list = RpcPromise::resolved(Value::from(vec![Value::from(1), Value::from(2)]));
+    /// let doubled = list.map_values(|x| Value::from(vec![Value::Promise(x), Value::from("!")]));
+    /// assert_eq!(
+    ///     doubled.await.unwrap(),
+    ///     Value::from(vec![
+    ///         Value::from(vec![Value::from(1), Value::from("!")]),
+    ///         Value::from(vec![Value::from(2), Value::from("!")]),
+    ///     ])
+    /// );
+    /// # });
+    /// ```
+    pub fn map_values(&self, f: impl FnOnce(RpcPromise) -> Value) -> RpcPromise {
+        record::map(self, |input| Ok(f(input)))
     }
 
     /// Waits for the value.
@@ -161,8 +195,15 @@ impl RpcPromise {
                     deliver::invoke(value, self.path.clone(), None).await
                 }
             }
+            (Source::Variable(_), _) => Err(outside_mapper()),
         }
     }
+}
+
+fn outside_mapper() -> RpcError {
+    RpcError::type_error(
+        "a placeholder from a map() closure was used outside it; map closures must not await",
+    )
 }
 
 impl<T> RpcPromise<T> {
@@ -193,7 +234,7 @@ impl<T> RpcPromise<T> {
     pub(crate) fn session(&self) -> Option<&Arc<SessionShared>> {
         match &self.source {
             Source::Remote { import, .. } => Some(&import.session),
-            Source::Local(_) => None,
+            Source::Local(_) | Source::Variable(_) => None,
         }
     }
 }
@@ -227,5 +268,38 @@ impl<'de, T> serde::Deserialize<'de> for RpcPromise<T> {
             Value::Promise(p) => p.typed(),
             other => RpcPromise::resolved(other).typed(),
         })
+    }
+}
+
+impl<T> RpcPromise<Vec<T>> {
+    /// Maps each element of a remote array with `f`, recorded once and replayed by the
+    /// array's owner: one round trip for the whole array. `f` returns the promise of a call
+    /// (for anything else, use [`RpcPromise::map_values`]).
+    ///
+    /// ```
+    /// use rpc_core::{RpcPromise, Value};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let names: RpcPromise<Vec<String>> =
+    ///     RpcPromise::resolved(Value::from(vec![Value::from("a"), Value::from("b")])).typed();
+    /// let same: RpcPromise<Vec<String>> = names.map(|name| name);
+    /// assert_eq!(same.await.unwrap(), ["a", "b"]);
+    /// # });
+    /// ```
+    pub fn map<U>(&self, f: impl FnOnce(RpcPromise<T>) -> RpcPromise<U>) -> RpcPromise<Vec<U>> {
+        record::map(&self.untyped_ref(), |input| {
+            Ok(Value::Promise(f(input.typed()).untyped()))
+        })
+        .typed()
+    }
+}
+
+impl<T> RpcPromise<Option<T>> {
+    /// Maps a remote optional value with `f`: `None` stays `None` without running it. Like
+    /// [`RpcPromise::map_values`], `f` is recorded once and replayed by the value's owner.
+    pub fn map<U>(&self, f: impl FnOnce(RpcPromise<T>) -> RpcPromise<U>) -> RpcPromise<Option<U>> {
+        record::map(&self.untyped_ref(), |input| {
+            Ok(Value::Promise(f(input.typed()).untyped()))
+        })
+        .typed()
     }
 }

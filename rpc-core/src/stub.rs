@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crate::{
-    RpcError, RpcPromise, RpcTarget, deliver, protocol::PathKey, session::ImportRef, value::Value,
+    RpcError, RpcPromise, RpcTarget, deliver, protocol::PathKey, remap::record, session::ImportRef,
+    value::Value,
 };
 
 #[derive(Clone)]
@@ -98,6 +99,9 @@ impl Stub {
 
     /// The general form: a property path, then a call when `args` is `Some`.
     pub fn invoke(&self, path: Vec<PathKey>, args: Option<Vec<Value>>) -> RpcPromise {
+        if record::active() {
+            return record::record(&Value::Stub(self.clone()), path, args);
+        }
         match &self.0 {
             Hook::Remote(import) => import.session.push_call(import.id, path, args),
             Hook::Promised(p) => p.untyped_ref().invoke(path, args),

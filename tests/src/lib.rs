@@ -11,7 +11,7 @@ use std::{
 };
 
 use rpc_core::{
-    Callback, RpcError, Session, SessionStats, Stub, Transport,
+    Callback, RpcError, Session, SessionStats, Stub, Transport, Value,
     codec::{Codec, Json, MsgPack},
     rpc_interface,
 };
@@ -266,6 +266,44 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
+/// Numbers to map over.
+#[rpc_interface]
+pub trait Numbers {
+    async fn generate_fibonacci(&self, n: i64) -> Result<Vec<i64>, RpcError>;
+    async fn square(&self, x: i64) -> Result<i64, RpcError>;
+    async fn echo(&self, value: Value) -> Result<Value, RpcError>;
+    async fn get_user(&self, id: i64) -> Result<User, RpcError>;
+    /// `Some(x)` when `x` is even.
+    async fn even(&self, x: i64) -> Result<Option<i64>, RpcError>;
+}
+
+/// The server side of [`Numbers`].
+pub struct NumbersImpl;
+
+impl Numbers for NumbersImpl {
+    async fn generate_fibonacci(&self, n: i64) -> Result<Vec<i64>, RpcError> {
+        let mut out = Vec::new();
+        let (mut a, mut b) = (0i64, 1i64);
+        for _ in 0..n {
+            out.push(a);
+            (a, b) = (b, a + b);
+        }
+        Ok(out)
+    }
+    async fn square(&self, x: i64) -> Result<i64, RpcError> {
+        Ok(x * x)
+    }
+    async fn echo(&self, value: Value) -> Result<Value, RpcError> {
+        Ok(value)
+    }
+    async fn get_user(&self, id: i64) -> Result<User, RpcError> {
+        CalculatorImpl::default().get_user_sync(id)
+    }
+    async fn even(&self, x: i64) -> Result<Option<i64>, RpcError> {
+        Ok((x % 2 == 0).then_some(x))
+    }
+}
+
 /// A peer that speaks raw Cap'n Web JSON frames, for replaying what capnweb sends.
 pub struct RawPeer {
     transport: rpc_transports::memory::MemoryTransport,
@@ -276,6 +314,13 @@ impl RawPeer {
     pub fn serve(main: impl Into<Stub>) -> (Session, RawPeer) {
         let (a, b) = rpc_transports::memory::pair();
         let session = Session::builder().codec(Json).main(main).start(a);
+        (session, RawPeer { transport: b })
+    }
+
+    /// A JSON session with no main object (a client), and the raw peer playing its server.
+    pub fn client() -> (Session, RawPeer) {
+        let (a, b) = rpc_transports::memory::pair();
+        let session = Session::builder().codec(Json).start(a);
         (session, RawPeer { transport: b })
     }
 

@@ -1,38 +1,6 @@
 //! `.map()` received from a peer: capnweb's `remap` frames, replayed byte for byte.
 
-use rpc_core::{RpcError, Value, rpc_interface};
-use tests::{INITIAL, RawPeer, wait_for_stats};
-
-#[rpc_interface]
-pub trait Numbers {
-    async fn generate_fibonacci(&self, n: u32) -> Result<Vec<i64>, RpcError>;
-    async fn square(&self, x: i64) -> Result<i64, RpcError>;
-    async fn echo(&self, value: Value) -> Result<Value, RpcError>;
-    async fn get_user(&self, id: i64) -> Result<tests::User, RpcError>;
-}
-
-struct NumbersImpl;
-
-impl Numbers for NumbersImpl {
-    async fn generate_fibonacci(&self, n: u32) -> Result<Vec<i64>, RpcError> {
-        let mut out = Vec::new();
-        let (mut a, mut b) = (0i64, 1i64);
-        for _ in 0..n {
-            out.push(a);
-            (a, b) = (b, a + b);
-        }
-        Ok(out)
-    }
-    async fn square(&self, x: i64) -> Result<i64, RpcError> {
-        Ok(x * x)
-    }
-    async fn echo(&self, value: Value) -> Result<Value, RpcError> {
-        Ok(value)
-    }
-    async fn get_user(&self, id: i64) -> Result<tests::User, RpcError> {
-        tests::CalculatorImpl::default().get_user_sync(id)
-    }
-}
+use tests::{INITIAL, NumbersImpl, NumbersServer, RawPeer, wait_for_stats};
 
 async fn exchange(frames: &[&str], expect: &str) {
     let (session, mut peer) = RawPeer::serve(NumbersServer::new(NumbersImpl));

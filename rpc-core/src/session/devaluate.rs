@@ -16,6 +16,28 @@ use crate::{
     value::Value,
 };
 
+/// Plain data as an expression; containers, errors and references are the caller's to handle.
+pub(crate) fn scalar_expr(value: &Value) -> Expr {
+    match value {
+        Value::Undefined => Expr::Undefined,
+        Value::Null => Expr::Null,
+        Value::Bool(b) => Expr::Bool(*b),
+        Value::Int(i) => Expr::Int(*i),
+        Value::Float(f) => Expr::Float(*f),
+        Value::BigInt(b) => Expr::BigInt(b.as_str().to_owned()),
+        Value::String(s) => Expr::String(s.clone()),
+        Value::Utf16(u) => Expr::Utf16(u.clone()),
+        Value::Bytes(b, kind) => Expr::Bytes(b.clone(), *kind),
+        Value::Date(d) => Expr::Date(*d),
+        // Not scalars: the devaluators handle these before falling back here.
+        Value::Array(_)
+        | Value::Object(_)
+        | Value::Error(_)
+        | Value::Stub(_)
+        | Value::Promise(_) => Expr::Undefined,
+    }
+}
+
 /// Turns values into wire expressions, registering every capability it meets as an export.
 ///
 /// Runs under the state lock, so that export IDs are allocated in the same order the messages
@@ -52,16 +74,6 @@ impl<'a> Devaluator<'a> {
 
     pub(crate) fn value(&mut self, value: &Value) -> Expr {
         match value {
-            Value::Undefined => Expr::Undefined,
-            Value::Null => Expr::Null,
-            Value::Bool(b) => Expr::Bool(*b),
-            Value::Int(i) => Expr::Int(*i),
-            Value::Float(f) => Expr::Float(*f),
-            Value::BigInt(b) => Expr::BigInt(b.as_str().to_owned()),
-            Value::String(s) => Expr::String(s.clone()),
-            Value::Utf16(u) => Expr::Utf16(u.clone()),
-            Value::Bytes(b, kind) => Expr::Bytes(b.clone(), *kind),
-            Value::Date(d) => Expr::Date(*d),
             Value::Array(items) => Expr::Array(items.iter().map(|v| self.value(v)).collect()),
             Value::Object(o) => Expr::Object(
                 o.iter()
@@ -71,7 +83,45 @@ impl<'a> Devaluator<'a> {
             Value::Error(e) => self.error(e),
             Value::Stub(stub) => self.stub(stub),
             Value::Promise(p) => self.promise(p),
+            scalar => scalar_expr(scalar),
         }
+    }
+
+    /// A `.map()` capture: `["import", id]` for something the peer already exports to us
+    /// (including a pending result), `["export", id]` for anything else. capnweb accepts only
+    /// these two forms.
+    pub(crate) fn capture(&mut self, value: &Value) -> Expr {
+        let pathless = |p: &RpcPromise| -> Option<Id> {
+            match &p.source {
+                Source::Remote { import, .. }
+                    if p.path.is_empty() && self.is_mine(&import.session) =>
+                {
+                    Some(import.id)
+                }
+                _ => None,
+            }
+        };
+        let stub = match value {
+            Value::Stub(stub) => match &stub.0 {
+                Hook::Remote(import) if self.is_mine(&import.session) => {
+                    return Expr::import(import.id, None, None);
+                }
+                Hook::Promised(p) => match pathless(p) {
+                    Some(id) => return Expr::import(id, None, None),
+                    None => stub.clone(),
+                },
+                _ => stub.clone(),
+            },
+            Value::Promise(p) => match pathless(p) {
+                Some(id) => return Expr::import(id, None, None),
+                None => p.clone().into_stub(),
+            },
+            other => Stub::broken(RpcError::type_error(format!(
+                "a {} cannot be captured by a map",
+                other.kind_name()
+            ))),
+        };
+        self.export(ExportKind::Capability(stub))
     }
 
     pub(crate) fn error(&mut self, error: &RpcError) -> Expr {

@@ -58,6 +58,8 @@ pub(crate) struct Evaluator<'a> {
     shared: &'a Arc<SessionShared>,
     state: &'a mut SessionState,
     pub(crate) jobs: Vec<Job>,
+    /// Whether any value evaluated so far holds a promise (so it must settle before delivery).
+    pub(crate) made_promises: bool,
 }
 
 impl<'a> Evaluator<'a> {
@@ -66,6 +68,7 @@ impl<'a> Evaluator<'a> {
             shared,
             state,
             jobs: Vec::new(),
+            made_promises: false,
         }
     }
 
@@ -171,6 +174,7 @@ impl<'a> Evaluator<'a> {
                 "promise ID {id} was reused"
             ))));
         }
+        self.made_promises = true;
         let pending = Pending::new();
         self.state.imports.insert(
             id,
@@ -204,7 +208,10 @@ impl<'a> Evaluator<'a> {
     fn reference(&mut self, id: Id) -> Result<Value, RpcError> {
         Ok(match self.target(id)? {
             Target::Value(v) => v,
-            Target::Pending(p) => Value::Promise(RpcPromise::new(Source::Local(p), Vec::new())),
+            Target::Pending(p) => {
+                self.made_promises = true;
+                Value::Promise(RpcPromise::new(Source::Local(p), Vec::new()))
+            }
         })
     }
 
@@ -281,6 +288,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn nested(&mut self, delivery: Delivery) -> RpcPromise {
+        self.made_promises = true;
         let pending = Pending::new();
         self.jobs.push(Job {
             delivery,

@@ -148,11 +148,12 @@ fn pull(shared: &Arc<SessionShared>, id: Id) -> Result<(), RpcError> {
 }
 
 fn settle(shared: &Arc<SessionShared>, id: Id, expr: Expr, ok: bool) -> Result<(), RpcError> {
-    let (pending, value, jobs) = {
+    let (pending, value, jobs, deep) = {
         let mut st = shared.lock();
         let mut ev = Evaluator::new(shared, &mut st);
         let value = ev.value(expr)?;
         let jobs = std::mem::take(&mut ev.jobs);
+        let deep = ev.made_promises;
         let pending = match st.imports.get(&id) {
             // Already released: the value is dropped, releasing whatever it holds.
             None => None,
@@ -174,15 +175,20 @@ fn settle(shared: &Arc<SessionShared>, id: Id, expr: Expr, ok: bool) -> Result<(
                 }
             },
         };
-        (pending, value, jobs)
+        (pending, value, jobs, deep)
     };
     run_jobs(jobs);
-    if let Some(pending) = pending {
-        pending.settle(if ok {
-            Ok(value)
-        } else {
-            Err(RpcError::from_rejection(value))
-        });
+    let Some(pending) = pending else {
+        return Ok(());
+    };
+    if !ok {
+        pending.settle(Err(RpcError::from_rejection(value)));
+    } else if deep {
+        // Promises inside a resolution are awaited before delivery, as capnweb does.
+        let settler = pending.settler();
+        start(async move { settler.settle(deliver::resolve_deep(value).await) });
+    } else {
+        pending.settle(Ok(value));
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use std::sync::{
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+pub(crate) use devaluate::scalar_expr;
 pub(crate) use evaluate::scalar;
 use shared::Command;
 pub(crate) use shared::{ImportRef, SessionShared};

@@ -15,7 +15,7 @@ use crate::{
     Limits, RpcError, RpcPromise,
     pending::{Outcome, Pending},
     promise::Source,
-    protocol::{Expr, Id, Message, PathKey},
+    protocol::{Expr, Id, Message, PathKey, RemapExpr},
     value::Value,
 };
 
@@ -150,17 +150,45 @@ impl SessionShared {
         path: Vec<PathKey>,
         args: Option<Vec<Value>>,
     ) -> RpcPromise {
+        self.push(|dv| {
+            let args = args
+                .as_ref()
+                .map(|a| a.iter().map(|v| dv.value(v)).collect());
+            let path = (!path.is_empty() || args.is_some()).then_some(path);
+            Expr::pipeline(target, path, args)
+        })
+    }
+
+    /// Sends `["push", ["remap", subject, path, captures, instructions]]`: one recorded `.map()`.
+    pub(crate) fn push_remap(
+        self: &Arc<Self>,
+        subject: Id,
+        path: Vec<PathKey>,
+        captures: Vec<Value>,
+        instructions: Vec<Expr>,
+    ) -> RpcPromise {
+        self.push(|dv| {
+            let captures = captures.iter().map(|c| dv.capture(c)).collect();
+            Expr::Remap(Box::new(RemapExpr {
+                id: subject,
+                path,
+                captures,
+                instructions,
+            }))
+        })
+    }
+
+    /// Pushes the expression `build` makes (devaluating under the lock, so IDs are allocated in
+    /// send order) and returns the promise of its result.
+    fn push(self: &Arc<Self>, build: impl FnOnce(&mut Devaluator) -> Expr) -> RpcPromise {
         let (promise, promises) = {
             let mut st = self.lock();
             if let Some(e) = &st.broken {
                 return RpcPromise::rejected(e.clone());
             }
             let mut dv = Devaluator::new(self, &mut st);
-            let args = args
-                .as_ref()
-                .map(|a| a.iter().map(|v| dv.value(v)).collect());
+            let expr = build(&mut dv);
             let promises = dv.into_promises();
-            let path = (!path.is_empty() || args.is_some()).then_some(path);
             let id = st.next_push;
             st.next_push += 1;
             let pending = Pending::new();
@@ -175,7 +203,7 @@ impl SessionShared {
                     }),
                 },
             );
-            self.send(Message::Push(Expr::pipeline(target, path, args)));
+            self.send(Message::Push(expr));
             let import = Arc::new(ImportRef {
                 session: self.clone(),
                 id,
