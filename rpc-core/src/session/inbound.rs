@@ -14,7 +14,7 @@ use super::{
     tables::{ExportEntry, ExportKind},
 };
 use crate::{
-    RpcError, deliver,
+    RpcError, Session, deliver,
     pending::{Outcome, Pending, Settler},
     protocol::{Expr, Id, Message},
     remap,
@@ -65,39 +65,54 @@ fn push(shared: &Arc<SessionShared>, expr: Expr) -> Result<(), RpcError> {
         );
         (root, jobs)
     };
-    run_jobs(jobs);
+    run_jobs(shared, jobs);
     let settler = pending.settler();
     match root {
         Root::Value(v) => settler.settle(Ok(v)),
-        Root::Delivery(d) => deliver(d, settler, Some(registration)),
+        Root::Delivery(d) => deliver(shared, d, settler, Some(registration)),
     }
     Ok(())
 }
 
 /// Starts nested calls found while evaluating, in the order they appeared.
-pub(crate) fn run_jobs(jobs: Vec<Job>) {
+pub(crate) fn run_jobs(shared: &Arc<SessionShared>, jobs: Vec<Job>) {
     for job in jobs {
-        deliver(job.delivery, job.settler, None);
+        deliver(shared, job.delivery, job.settler, None);
     }
 }
 
 /// Runs a delivery: at once on a settled target, or queued behind a pending one.
-fn deliver(delivery: Delivery, settler: Settler, abort: Option<AbortRegistration>) {
+fn deliver(
+    shared: &Arc<SessionShared>,
+    delivery: Delivery,
+    settler: Settler,
+    abort: Option<AbortRegistration>,
+) {
     let Delivery { target, action } = delivery;
     match target {
-        Target::Value(v) => act(v, action, settler, abort),
-        Target::Pending(p) => p.on_settle(move |outcome| match outcome {
-            Ok(v) => act(v, action, settler, abort),
-            Err(e) => settler.settle(Err(e)),
-        }),
+        Target::Value(v) => act(shared, v, action, settler, abort),
+        Target::Pending(p) => {
+            let shared = shared.clone();
+            p.on_settle(move |outcome| match outcome {
+                Ok(v) => act(&shared, v, action, settler, abort),
+                Err(e) => settler.settle(Err(e)),
+            })
+        }
     }
 }
 
-fn act(target: Value, action: Action, settler: Settler, abort: Option<AbortRegistration>) {
+fn act(
+    shared: &Arc<SessionShared>,
+    target: Value,
+    action: Action,
+    settler: Settler,
+    abort: Option<AbortRegistration>,
+) {
     let call: Pin<Box<dyn Future<Output = Outcome> + Send>> = match action {
         Action::Invoke { path, args } => deliver::invoke(target, path, args),
         Action::Map { path, mapper } => Box::pin(remap::apply(target, path, mapper)),
     };
+    let call = Session::scope(shared, call);
     match abort {
         // Aborting drops the settler, which settles the result as cancelled.
         Some(registration) => {
@@ -177,7 +192,7 @@ fn settle(shared: &Arc<SessionShared>, id: Id, expr: Expr, ok: bool) -> Result<(
         };
         (pending, value, jobs, deep)
     };
-    run_jobs(jobs);
+    run_jobs(shared, jobs);
     let Some(pending) = pending else {
         return Ok(());
     };

@@ -136,7 +136,48 @@ impl std::fmt::Debug for Session {
     }
 }
 
+tokio::task_local! {
+    static CURRENT: Session;
+}
+
 impl Session {
+    /// The session whose incoming call is being handled, inside a handler; `None` elsewhere.
+    ///
+    /// Handlers use it to learn who is calling: the session's ID, its tables, or the peer's
+    /// main object.
+    ///
+    /// ```
+    /// use rpc_core::{RpcError, Session, Stub, Value};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = rpc_core::testing::memory_pair();
+    /// let server = Session::builder()
+    ///     .main(Stub::from_fn(|_| async {
+    ///         let id = Session::current().map(|s| s.id()).unwrap_or(0);
+    ///         Ok::<_, RpcError>(Value::from(id as i64))
+    ///     }))
+    ///     .start(a);
+    /// let client = Session::builder().start(b);
+    /// let seen = client.main().call_function(vec![]).await.unwrap();
+    /// assert_eq!(seen, Value::from(server.id() as i64));
+    /// assert!(Session::current().is_none());
+    /// # });
+    /// ```
+    pub fn current() -> Option<Session> {
+        CURRENT.try_with(Session::clone).ok()
+    }
+
+    pub(crate) fn scope<F: std::future::Future>(
+        shared: &Arc<SessionShared>,
+        fut: F,
+    ) -> tokio::task::futures::TaskLocalFuture<Session, F> {
+        CURRENT.scope(
+            Session {
+                shared: shared.clone(),
+            },
+            fut,
+        )
+    }
+
     /// A builder with the defaults: no main object, the [`Auto`] codec, default limits.
     pub fn builder() -> SessionBuilder {
         SessionBuilder::default()
