@@ -66,6 +66,8 @@ pub mod tcp;
 pub mod testing;
 #[cfg(all(feature = "unix", unix))]
 pub mod unix;
+#[cfg(feature = "websocket")]
+pub mod websocket;
 
 pub use framing::{FramedTransport, FramingConfig};
 pub use io_halves::ReadWriteHalves;
@@ -79,3 +81,5 @@ pub use stdio::{ChildTransport, StdioTransport};
 pub use tcp::{TcpListener, TcpTransport};
 #[cfg(all(feature = "unix", unix))]
 pub use unix::{UnixListener, UnixTransport};
+#[cfg(feature = "websocket")]
+pub use websocket::WebSocketTransport;
