@@ -56,6 +56,8 @@ mod frame_codec;
 mod framing;
 mod io_halves;
 
+#[cfg(feature = "http-batch")]
+pub mod http_batch;
 #[cfg(feature = "memory")]
 pub mod memory;
 #[cfg(feature = "stdio")]
