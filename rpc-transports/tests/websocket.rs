@@ -11,6 +11,8 @@ use rpc_transports::websocket::{self, tokio_tungstenite};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 /// Serves one WebSocket connection with a `Calc` session; returns its URL and the session.
 async fn calc_server() -> (String, oneshot::Receiver<Session>) {
@@ -234,6 +236,32 @@ async fn messages_over_the_frame_limit_fail_the_stream() {
         let (small, big) = server.await.unwrap();
         assert_eq!(small, Frame::Text("a".repeat(1024)));
         assert_eq!(big.kind(), std::io::ErrorKind::InvalidData, "{big}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_peer_close_completes_the_close_handshake() {
+    within_time(async {
+        let (url, server) = calc_server().await;
+        let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str())
+            .await
+            .unwrap();
+        let server = server.await.unwrap();
+        raw.close(Some(CloseFrame {
+            code: CloseCode::from(3000),
+            reason: "bye".into(),
+        }))
+        .await
+        .unwrap();
+        let why = server.closed().await;
+        assert_eq!(why.message(), "the peer closed the connection: 3000 bye");
+        // The server echoes the close (RFC 6455) rather than dropping the connection.
+        match raw.next().await.unwrap().unwrap() {
+            Message::Close(Some(close)) => assert_eq!(u16::from(close.code), 3000),
+            other => panic!("expected the close echo, got {other:?}"),
+        }
+        assert!(raw.next().await.is_none());
     })
     .await;
 }

@@ -62,7 +62,7 @@ pub use hyper_server::{RpcService, hyper_service, hyper_service_with, serve, ser
 pub use serve_batch::{BatchError, serve_batch};
 
 #[cfg(feature = "axum")]
-pub(crate) use http_response::{BatchResponse, batch_response, method_not_allowed};
+pub(crate) use http_response::{batch_response, method_not_allowed};
 
 /// Settings for HTTP RPC, server and client.
 ///

@@ -23,7 +23,9 @@ use super::close::{
 /// - Pings are answered by tungstenite and never reach the session.
 /// - When the peer closes, the stream yields `Frame::Close("<code> <reason>")` once, then ends.
 /// - Sending [`Frame::Close`]`(reason)` sends a close frame with code 3000 and the reason cut
-///   to 123 bytes, as capnweb does; closing the sink without one sends code 1000.
+///   to 123 bytes, as capnweb does; closing the sink without one sends code 1000. After the
+///   peer's close, either one just completes the close handshake (the reply echoes the
+///   peer's code, as RFC 6455 asks).
 ///
 /// Build one with [`connect`](super::connect), [`accept`](super::accept) or, for a socket
 /// upgraded elsewhere, [`WebSocketTransport::new`].
@@ -109,7 +111,10 @@ where
             Frame::Text(text) => Message::Text(text.into()),
             Frame::Binary(data) => Message::Binary(data),
             Frame::Close(reason) => {
-                if self.close_sent {
+                // After the peer's close, tungstenite has already queued the reply (echoing
+                // its code) and refuses any other close; the next flush sends that reply.
+                if self.close_sent || self.peer_closed {
+                    self.close_sent = true;
                     return Ok(());
                 }
                 self.close_sent = true;
@@ -128,7 +133,7 @@ where
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.close_sent {
+        if !self.close_sent && !self.peer_closed {
             // Tungstenite would close without a code; say "normal closure" instead.
             ready!(self.as_mut().poll_ready(cx))?;
             self.close_sent = true;
