@@ -15,6 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use rpc_core::codec::Json;
 use rpc_core::{Frame, Session, Stub};
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::Notify;
 
 use super::HttpConfig;
@@ -25,15 +26,18 @@ const BATCH_ENDED: &str = "Batch RPC request ended.";
 
 /// Scheduler turns given to the sending side before each look at whether it went quiet.
 const QUIET_TURNS: usize = 3;
-/// An upper bound on the wait, for a session that never stops sending.
+/// The quiet period on a multi-thread runtime when none is configured.
+const WORKER_THREADS_QUIET: Duration = Duration::from_millis(5);
+/// An upper bound on the wait (at least ten quiet periods), for a session that never stops
+/// sending.
 const MAX_WAIT: Duration = Duration::from_millis(100);
 
 /// A transport that sends one HTTP batch, as capnweb's `newHttpBatchRpcSession` does.
 ///
 /// - The sink buffers every text frame. After the first one it waits for the sending side to
-///   go quiet (a few scheduler turns, then [`HttpConfig::batch_quiet`] without a new message;
-///   capnweb waits one macrotask), so all the calls made together, and the pulls of the
-///   promises then awaited, join the batch.
+///   go quiet (a few scheduler turns, as capnweb waits one macrotask, and on worker threads a
+///   short quiet period: [`HttpConfig::batch_quiet`]), so all the calls made together, and
+///   the pulls of the promises then awaited, join the batch.
 /// - Then it POSTs them, `\n`-joined, as `text/plain;charset=UTF-8`, and the stream yields
 ///   each line of the response as a text frame, then `Frame::Close("Batch RPC request
 ///   ended.")`, then ends. The session breaks there: unresolved promises reject and every stub
@@ -178,8 +182,13 @@ async fn run_batch(
 
 /// Waits until the session stops adding messages. Scheduler turns alone (capnweb's one
 /// macrotask) are exact on a current-thread runtime; on worker threads the caller may still be
-/// mid-way through its calls on another thread, hence the short quiet period.
-async fn wait_for_quiet(outbox: &Outbox, quiet: Duration) {
+/// mid-way through its calls on another thread, hence a quiet period there.
+async fn wait_for_quiet(outbox: &Outbox, quiet: Option<Duration>) {
+    let quiet = quiet.unwrap_or_else(|| match Handle::current().runtime_flavor() {
+        RuntimeFlavor::CurrentThread => Duration::ZERO,
+        _ => WORKER_THREADS_QUIET,
+    });
+    let max_wait = MAX_WAIT.max(quiet * 10);
     let started = Instant::now();
     let mut seen = outbox.lock().messages.len();
     loop {
@@ -190,7 +199,7 @@ async fn wait_for_quiet(outbox: &Outbox, quiet: Duration) {
             tokio::time::sleep(quiet).await;
         }
         let now = outbox.lock().messages.len();
-        if now == seen || started.elapsed() >= MAX_WAIT {
+        if now == seen || started.elapsed() >= max_wait {
             return;
         }
         seen = now;
@@ -203,10 +212,14 @@ async fn post(uri: Uri, body: String, max_response_bytes: usize) -> io::Result<S
         .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let response = client
-        .request(request)
-        .await
-        .map_err(|e| io::Error::new(io::ErrorKind::ConnectionRefused, e))?;
+    let response = client.request(request).await.map_err(|e| {
+        let kind = if e.is_connect() {
+            io::ErrorKind::ConnectionRefused
+        } else {
+            io::ErrorKind::Other
+        };
+        io::Error::new(kind, e)
+    })?;
     let status = response.status();
     if !status.is_success() {
         return Err(io::Error::other(format!("RPC request failed: {status}")));

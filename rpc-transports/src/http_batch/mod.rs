@@ -83,12 +83,16 @@ pub struct HttpConfig {
     /// The largest batch body accepted, in bytes: 413 above it on the server; on the client,
     /// the largest response read. Defaults to `Limits::default().max_frame_bytes` (32 MiB).
     pub max_body_bytes: usize,
-    /// Client only: once the session has sent its first message, the batch goes out when no
-    /// new message has come for this long (after a few scheduler turns). Defaults to 1 ms.
-    /// Zero waits for scheduler turns only, like capnweb's one macrotask: exact on a
-    /// current-thread runtime, but on worker threads it may split a batch whose calls are
-    /// still being made on another thread.
-    pub batch_quiet: Duration,
+    /// Client only: how the batch client tells that the session has finished its turn of
+    /// calls. After the first message it lets the scheduler run a few turns (capnweb waits one
+    /// macrotask); then, with `Some(d)`, it also waits until no new message has come for `d`.
+    ///
+    /// `None`, the default, picks for the runtime: nothing more on a current-thread runtime,
+    /// where those turns are exact, and 5 ms on a multi-thread runtime, where the caller may
+    /// still be making its calls on another worker thread (or be paused by the OS) when the
+    /// turns are over. Raise it if calls made together get split across batches on a loaded
+    /// machine: a call that misses the POST fails with "Batch RPC request ended.".
+    pub batch_quiet: Option<Duration>,
 }
 
 impl Default for HttpConfig {
@@ -97,7 +101,7 @@ impl Default for HttpConfig {
         HttpConfig {
             max_body_bytes: limits.max_frame_bytes,
             limits,
-            batch_quiet: Duration::from_millis(1),
+            batch_quiet: None,
         }
     }
 }
@@ -109,9 +113,10 @@ impl HttpConfig {
         self
     }
 
-    /// These settings with another client batch quiet period.
+    /// These settings with a fixed client batch quiet period (see
+    /// [`batch_quiet`](Self::batch_quiet)).
     pub fn with_batch_quiet(mut self, batch_quiet: Duration) -> Self {
-        self.batch_quiet = batch_quiet;
+        self.batch_quiet = Some(batch_quiet);
         self
     }
 

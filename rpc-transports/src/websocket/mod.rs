@@ -77,7 +77,7 @@ pub async fn connect_with(
     let (socket, _response) =
         tokio_tungstenite::connect_async_with_config(url, Some(socket_config(config)), true)
             .await
-            .map_err(|e| io::Error::new(io::ErrorKind::ConnectionRefused, e))?;
+            .map_err(transport::to_io_error)?;
     Ok(WebSocketTransport::new(socket))
 }
 
@@ -98,7 +98,7 @@ pub async fn accept_with(
     stream.set_nodelay(true)?;
     let socket = tokio_tungstenite::accept_async_with_config(stream, Some(socket_config(config)))
         .await
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        .map_err(transport::to_io_error)?;
     Ok(WebSocketTransport::new(socket))
 }
 

@@ -157,7 +157,7 @@ fn close_message(code: u16, reason: &str) -> Message {
 
 /// Keeps the kind of I/O errors; the rest (protocol violations, oversized messages) become
 /// `InvalidData`, a closed socket `NotConnected`.
-fn to_io_error(error: WsError) -> io::Error {
+pub(crate) fn to_io_error(error: WsError) -> io::Error {
     match error {
         WsError::Io(e) => e,
         WsError::ConnectionClosed | WsError::AlreadyClosed => {
