@@ -11,6 +11,11 @@ type Listener = Box<dyn FnOnce(Outcome) + Send>;
 
 enum State {
     Waiting(Vec<Listener>),
+    /// The outcome is known and the listeners are running (outside the lock). It still reads
+    /// as unsettled, and listeners added now join the queue: "settled" means every listener
+    /// has run, so `Session::drain` never sees a result as settled before its resolution is
+    /// queued.
+    Settling(Vec<Listener>),
     Settled(Outcome),
 }
 
@@ -25,6 +30,7 @@ impl std::fmt::Debug for Pending {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match &*self.lock() {
             State::Waiting(_) => "Pending(waiting)",
+            State::Settling(_) => "Pending(settling)",
             State::Settled(Ok(_)) => "Pending(resolved)",
             State::Settled(Err(_)) => "Pending(rejected)",
         })
@@ -48,19 +54,34 @@ impl Pending {
 
     /// Settles once; later calls are ignored.
     pub(crate) fn settle(&self, outcome: Outcome) {
-        let listeners = {
+        let mut listeners = {
             let mut state = self.lock();
             match &mut *state {
-                State::Settled(_) => return,
+                State::Settled(_) | State::Settling(_) => return,
                 State::Waiting(listeners) => {
                     let listeners = std::mem::take(listeners);
-                    *state = State::Settled(outcome.clone());
+                    *state = State::Settling(Vec::new());
                     listeners
                 }
             }
         };
-        for listener in listeners {
-            listener(outcome.clone());
+        let mut unwinding = PublishOnUnwind {
+            pending: self,
+            outcome: Some(&outcome),
+        };
+        loop {
+            for listener in listeners {
+                listener(outcome.clone());
+            }
+            let mut state = self.lock();
+            match &mut *state {
+                State::Settling(late) if !late.is_empty() => listeners = std::mem::take(late),
+                _ => {
+                    *state = State::Settled(outcome.clone());
+                    unwinding.outcome = None;
+                    return;
+                }
+            }
         }
     }
 
@@ -70,7 +91,7 @@ impl Pending {
             let mut state = self.lock();
             match &mut *state {
                 State::Settled(outcome) => outcome.clone(),
-                State::Waiting(listeners) => {
+                State::Waiting(listeners) | State::Settling(listeners) => {
                     listeners.push(Box::new(f));
                     return;
                 }
@@ -83,7 +104,7 @@ impl Pending {
     pub(crate) fn peek(&self) -> Option<Outcome> {
         match &*self.lock() {
             State::Settled(outcome) => Some(outcome.clone()),
-            State::Waiting(_) => None,
+            State::Waiting(_) | State::Settling(_) => None,
         }
     }
 
@@ -106,6 +127,23 @@ impl Pending {
     }
 }
 
+/// If a listener panics, publishes the outcome anyway (dropping the listeners still queued, so
+/// their waiters see an error) rather than leave the `Pending` settling forever.
+struct PublishOnUnwind<'a> {
+    pending: &'a Pending,
+    outcome: Option<&'a Outcome>,
+}
+
+impl Drop for PublishOnUnwind<'_> {
+    fn drop(&mut self) {
+        if let Some(outcome) = self.outcome {
+            let late =
+                std::mem::replace(&mut *self.pending.lock(), State::Settled(outcome.clone()));
+            drop(late);
+        }
+    }
+}
+
 /// Settles a [`Pending`] exactly once, with a cancellation if dropped first.
 pub(crate) struct Settler(Option<Pending>);
 
@@ -122,5 +160,35 @@ impl Drop for Settler {
         if let Some(p) = self.0.take() {
             p.settle(Err(RpcError::canceled("the call was cancelled")));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[test]
+    fn reads_as_settled_only_after_every_listener_ran() {
+        let pending = Pending::new();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (p, l) = (pending.clone(), log.clone());
+        pending.on_settle(move |_| {
+            // Still running listeners: not settled yet, and a listener added now queues
+            // behind this one instead of running first.
+            l.lock()
+                .unwrap()
+                .push(format!("first sees settled: {}", p.peek().is_some()));
+            let l2 = l.clone();
+            p.on_settle(move |_| l2.lock().unwrap().push("late".into()));
+            l.lock().unwrap().push("first done".into());
+        });
+        pending.settle(Ok(Value::from(1)));
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["first sees settled: false", "first done", "late"]
+        );
+        assert_eq!(pending.peek(), Some(Ok(Value::from(1))));
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! A transport moves [`Frame`]s both ways: it is any `Stream` of frames plus `Sink` of frames
 //! (see [`rpc_core::Transport`]). A session runs over any of them. Each transport sits behind
-//! a cargo feature (all on by default):
+//! a cargo feature; `memory`, `tcp`, `unix` and `stdio` are on by default:
 //!
 //! | Module | Feature | For |
 //! |---|---|---|
@@ -11,6 +11,12 @@
 //! | `unix` | `unix` | processes on one machine, over a socket path (Unix only) |
 //! | `stdio` | `stdio` | a parent and the child process it spawned, over the child's stdin/stdout |
 //! | `testing` | `memory` | wrappers that count frames or add latency, to prove round trips |
+//! | `websocket` | `websocket` | browsers and capnweb peers: one message per WebSocket message |
+//! | `http_batch` | `http-batch` | one POST per batch of calls: hyper 1 server (which also upgrades WebSockets) and client |
+//! | `axum_route` | `axum` | an axum route serving WebSocket upgrade and batch POST on one path |
+//!
+//! WebSocket and HTTP batch carry text frames as they are, so a session with the
+//! [`Json`](rpc_core::codec::Json) codec speaks capnweb's wire format over them.
 //!
 //! TCP, Unix sockets and stdio are byte streams: they send each frame as a 4-byte big-endian
 //! length and the payload ([`FramedTransport`], available without any feature, for any
@@ -52,10 +58,14 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "axum")]
+pub mod axum_route;
 mod frame_codec;
 mod framing;
 mod io_halves;
 
+#[cfg(feature = "http-batch")]
+pub mod http_batch;
 #[cfg(feature = "memory")]
 pub mod memory;
 #[cfg(feature = "stdio")]
@@ -66,6 +76,8 @@ pub mod tcp;
 pub mod testing;
 #[cfg(all(feature = "unix", unix))]
 pub mod unix;
+#[cfg(feature = "websocket")]
+pub mod websocket;
 
 pub use framing::{FramedTransport, FramingConfig};
 pub use io_halves::ReadWriteHalves;
@@ -79,3 +91,5 @@ pub use stdio::{ChildTransport, StdioTransport};
 pub use tcp::{TcpListener, TcpTransport};
 #[cfg(all(feature = "unix", unix))]
 pub use unix::{UnixListener, UnixTransport};
+#[cfg(feature = "websocket")]
+pub use websocket::WebSocketTransport;
