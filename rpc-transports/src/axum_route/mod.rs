@@ -32,7 +32,7 @@ use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::http::Method;
 use axum::response::Response;
 use axum::routing::{MethodRouter, any};
-use rpc_core::codec::Json;
+use rpc_core::codec::Auto;
 use rpc_core::{Session, Stub};
 
 pub use socket::AxumWebSocketTransport;
@@ -91,9 +91,10 @@ fn websocket_session(upgrade: WebSocketUpgrade, main: Stub, config: &HttpConfig)
         .max_frame_size(limits.max_frame_bytes)
         .on_upgrade(move |socket| async move {
             // The session runs on its own tasks until either side closes.
-            // TODO(codec): pick JSON or MessagePack per frame once the auto codec lands.
+            // JSON until the peer speaks: browsers only take text frames; a Rust peer that sends
+        // MessagePack (binary frames) is answered in kind.
             Session::builder()
-                .codec(Json)
+                .codec(Auto::prefer_json())
                 .limits(limits)
                 .main(main)
                 .start(AxumWebSocketTransport::new(socket));

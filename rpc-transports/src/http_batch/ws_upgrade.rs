@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
-use rpc_core::codec::Json;
+use rpc_core::codec::Auto;
 use rpc_core::{Session, Stub};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -68,9 +68,10 @@ pub(crate) fn upgrade<B>(
         )
         .await;
         // The session runs on its own tasks until either side closes.
-        // TODO(codec): pick JSON or MessagePack per frame once the auto codec lands.
+        // JSON until the peer speaks: browsers only take text frames; a Rust peer that sends
+        // MessagePack (binary frames) is answered in kind.
         Session::builder()
-            .codec(Json)
+            .codec(Auto::prefer_json())
             .limits(limits)
             .main(main)
             .start(WebSocketTransport::new(socket));
