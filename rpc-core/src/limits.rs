@@ -17,6 +17,12 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most decimal digits in a bigint (capnweb: 16384).
     pub max_bigint_digits: usize,
+    /// The writer's window on each outgoing stream: bytes written but not yet acknowledged
+    /// (capnweb starts at 256 KiB).
+    pub stream_window_bytes: usize,
+    /// Most bytes buffered for one incoming stream before its writer is refused (a peer that
+    /// respects its window never comes near it).
+    pub max_stream_buffer_bytes: usize,
 }
 
 impl Default for Limits {
@@ -25,6 +31,8 @@ impl Default for Limits {
             max_frame_bytes: 32 * 1024 * 1024,
             max_depth: 256,
             max_bigint_digits: 16_384,
+            stream_window_bytes: 256 * 1024,
+            max_stream_buffer_bytes: 16 * 1024 * 1024,
         }
     }
 }

@@ -53,7 +53,7 @@ async fn one_path_serves_websocket_and_batch_and_refuses_the_rest() {
         assert_eq!(calc.add(1, 2).await.unwrap(), 3);
         let counter = calc.make_counter(10).await.unwrap();
         assert_eq!(counter.increment(5).await.unwrap(), 15);
-        let error = calc.throw_error("boom".into()).await.unwrap_err();
+        let error = calc.throw_error("boom").await.unwrap_err();
         assert_eq!((error.name(), error.message()), ("RangeError", "boom"));
         drop(counter);
         settles_to_initial_tables(&ws).await;

@@ -149,7 +149,7 @@ async fn errors_come_back_with_their_name_and_message() {
         let server = start_server(HttpConfig::default()).await;
         let session = http_batch::session(&server.url(), None).unwrap();
         let calc: CalcClient = session.main_as();
-        let (error, sum) = tokio::join!(calc.throw_error("boom".into()), calc.add(2, 2));
+        let (error, sum) = tokio::join!(calc.throw_error("boom"), calc.add(2, 2));
         let error = error.unwrap_err();
         assert_eq!(error.name(), "RangeError");
         assert_eq!(error.message(), "boom");

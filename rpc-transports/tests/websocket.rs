@@ -53,7 +53,7 @@ async fn calls_capabilities_and_errors_then_a_clean_close() {
         // Pipelined: a call on a capability that has not arrived yet.
         assert_eq!(calc.make_counter(1).increment(2).await.unwrap(), 3);
 
-        let error = calc.throw_error("boom".into()).await.unwrap_err();
+        let error = calc.throw_error("boom").await.unwrap_err();
         assert_eq!(error.name(), "RangeError");
         assert_eq!(error.message(), "boom");
 

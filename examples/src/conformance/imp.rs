@@ -2,11 +2,12 @@
 
 use std::{sync::Mutex, time::Duration};
 
-use rpc_core::{Callback, RpcError, Session, Value};
+use bytes::Bytes;
+use rpc_core::{Callback, RpcError, RpcSink, RpcStream, Session, Value};
 
 use super::{
     AuthedSession, AuthedSessionClient, Conformance, Counter, CounterClient, FunctionResult,
-    Profile, TableStats, User,
+    Profile, TableStats, UploadResult, User, streams,
 };
 
 /// The main object.
@@ -100,6 +101,34 @@ impl Conformance for ConformanceImpl {
     async fn slow(&self, ms: f64) -> Result<f64, RpcError> {
         tokio::time::sleep(Duration::from_secs_f64(ms.max(0.0) / 1000.0)).await;
         Ok(ms)
+    }
+
+    async fn count_to(&self, n: f64) -> Result<RpcStream<f64>, RpcError> {
+        Ok(streams::count_to(n))
+    }
+
+    async fn sum_stream(&self, stream: RpcStream<f64>) -> Result<f64, RpcError> {
+        streams::sum_stream(stream).await
+    }
+
+    async fn chat(&self, input: RpcStream<String>) -> Result<RpcStream<String>, RpcError> {
+        Ok(streams::chat(input))
+    }
+
+    async fn write_to(&self, sink: RpcSink<f64>, n: f64) -> Result<f64, RpcError> {
+        streams::write_to(sink, n).await
+    }
+
+    async fn download(&self, size: f64) -> Result<RpcStream<Bytes>, RpcError> {
+        Ok(streams::download(size))
+    }
+
+    async fn upload(&self, stream: RpcStream<Bytes>) -> Result<UploadResult, RpcError> {
+        streams::upload(stream).await
+    }
+
+    async fn failing_stream(&self, n: f64) -> Result<RpcStream<f64>, RpcError> {
+        Ok(streams::failing_stream(n))
     }
 
     async fn session_stats(&self) -> Result<TableStats, RpcError> {

@@ -4,9 +4,11 @@
 //! Numbers are JavaScript numbers, so `f64`; `echo` carries any [`Value`].
 
 mod imp;
+mod streams;
 
+use bytes::Bytes;
 pub use imp::{AuthedSessionImpl, ConformanceImpl, CounterImpl};
-use rpc_core::{Callback, RpcError, Value, rpc_interface};
+use rpc_core::{Callback, RpcError, RpcSink, RpcStream, Value, rpc_interface};
 use serde::{Deserialize, Serialize};
 
 /// The main interface of the conformance peer.
@@ -42,9 +44,33 @@ pub trait Conformance {
     async fn slow(&self, ms: f64) -> Result<f64, RpcError>;
     /// Returns `n` at once, then calls `cb(0) … cb(n-1)` in order, awaiting each.
     async fn subscribe(&self, cb: Callback<f64, Value>, n: f64) -> Result<f64, RpcError>;
+    /// A stream of `0 … n-1`, produced only as fast as the reader takes it.
+    async fn count_to(&self, n: f64) -> Result<RpcStream<f64>, RpcError>;
+    /// Reads the caller's stream of numbers to its end; returns the sum.
+    async fn sum_stream(&self, stream: RpcStream<f64>) -> Result<f64, RpcError>;
+    /// Emits each string of `input` upper-cased as soon as it is read, then `"bye"` once the
+    /// caller half-closes `input`.
+    async fn chat(&self, input: RpcStream<String>) -> Result<RpcStream<String>, RpcError>;
+    /// Writes `0 … n-1` into the caller's sink, closes it, and returns `n`.
+    async fn write_to(&self, sink: RpcSink<f64>, n: f64) -> Result<f64, RpcError>;
+    /// `size` bytes in chunks of 65536 (the last shorter, never empty); byte `i` is `i % 251`.
+    async fn download(&self, size: f64) -> Result<RpcStream<Bytes>, RpcError>;
+    /// Reads the caller's byte chunks to the end; returns their count and sum mod 2^32.
+    async fn upload(&self, stream: RpcStream<Bytes>) -> Result<UploadResult, RpcError>;
+    /// Yields `0 … n-1`, then fails with `RangeError("stream failed")`.
+    async fn failing_stream(&self, n: f64) -> Result<RpcStream<f64>, RpcError>;
     /// Test support beyond `conformance.md`: the serving session's table sizes, not counting
     /// this call itself, so a test can check they are back to `{imports: 1, exports: 1}`.
     async fn session_stats(&self) -> Result<TableStats, RpcError>;
+}
+
+/// What `upload` read.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct UploadResult {
+    /// How many bytes.
+    pub bytes: f64,
+    /// The sum of every byte, mod 2^32.
+    pub checksum: f64,
 }
 
 /// Table sizes, as capnweb's `getStats()` reports them.

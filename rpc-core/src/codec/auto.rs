@@ -69,6 +69,10 @@ impl Codec for Auto {
         }
     }
 
+    fn peer_is_capstan(&self) -> bool {
+        !self.json.load(Ordering::Relaxed)
+    }
+
     fn encode(&self, message: &Message) -> Result<Frame, CodecError> {
         if self.json.load(Ordering::Relaxed) {
             Json.encode(message)

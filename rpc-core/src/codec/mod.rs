@@ -50,4 +50,10 @@ pub trait Codec: Send + Sync + std::fmt::Debug + 'static {
     fn encode(&self, message: &Message) -> Result<Frame, CodecError>;
     /// Decodes one frame, enforcing `limits` as it goes.
     fn decode(&self, frame: &Frame, limits: &Limits) -> Result<Message, CodecError>;
+
+    /// True when the encoding in use can only be a Capstan peer's (capnweb speaks JSON alone),
+    /// so Capstan's extensions, such as batched stream writes, are safe to use.
+    fn peer_is_capstan(&self) -> bool {
+        false
+    }
 }

@@ -2,16 +2,22 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use super::{
-    shared::{SessionShared, SessionState},
-    tables::{ExportEntry, ExportKind},
+    shared::{ImportRef, SessionShared, SessionState},
+    tables::{ExportEntry, ExportKind, ImportEntry},
 };
 use crate::{
     RpcError, RpcPromise, Stub,
     pending::Pending,
     promise::Source,
-    protocol::{ErrorExpr, Expr, Id},
+    protocol::{ErrorExpr, Expr, Id, Message},
     start::start,
+    stream::{
+        ChunkQueue, Chunks, ReadableStream, RemoteWriter, SinkTarget, WritableKind, WritableStream,
+        pump,
+    },
     stub::Hook,
     value::Value,
 };
@@ -34,7 +40,9 @@ pub(crate) fn scalar_expr(value: &Value) -> Expr {
         | Value::Object(_)
         | Value::Error(_)
         | Value::Stub(_)
-        | Value::Promise(_) => Expr::Undefined,
+        | Value::Promise(_)
+        | Value::Readable(_)
+        | Value::Writable(_) => Expr::Undefined,
     }
 }
 
@@ -45,7 +53,31 @@ pub(crate) fn scalar_expr(value: &Value) -> Expr {
 pub(crate) struct Devaluator<'a> {
     shared: &'a Arc<SessionShared>,
     state: &'a mut SessionState,
+    deferred: Deferred,
+}
+
+/// Work a devaluation leaves for after the lock: resolving exported promises and pumping
+/// streams.
+#[derive(Default)]
+pub(crate) struct Deferred {
     promises: Vec<(Id, RpcPromise, Pending)>,
+    pumps: Vec<(RemoteWriter, Chunks)>,
+}
+
+impl Deferred {
+    /// Resolves each exported promise (its resolution is sent unprompted, as capnweb expects)
+    /// and starts each stream's pump.
+    pub(crate) fn start(self, shared: &Arc<SessionShared>) {
+        for (id, promise, pending) in self.promises {
+            let session = shared.clone();
+            pending.on_settle(move |outcome| session.send_resolution(id, outcome));
+            let settler = pending.settler();
+            start(async move { settler.settle(promise.resolve().await) });
+        }
+        for (writer, chunks) in self.pumps {
+            start(pump(writer, chunks));
+        }
+    }
 }
 
 impl<'a> Devaluator<'a> {
@@ -53,23 +85,13 @@ impl<'a> Devaluator<'a> {
         Devaluator {
             shared,
             state,
-            promises: Vec::new(),
+            deferred: Deferred::default(),
         }
     }
 
-    /// Promises exported while devaluating; pass them to [`Devaluator::drive`] once unlocked.
-    pub(crate) fn into_promises(self) -> Vec<(Id, RpcPromise, Pending)> {
-        self.promises
-    }
-
-    /// Resolves each exported promise and sends its resolution unprompted, as capnweb expects.
-    pub(crate) fn drive(shared: &Arc<SessionShared>, promises: Vec<(Id, RpcPromise, Pending)>) {
-        for (id, promise, pending) in promises {
-            let session = shared.clone();
-            pending.on_settle(move |outcome| session.send_resolution(id, outcome));
-            let settler = pending.settler();
-            start(async move { settler.settle(promise.resolve().await) });
-        }
+    /// What must run once the lock is released; see [`Deferred::start`].
+    pub(crate) fn finish(self) -> Deferred {
+        self.deferred
     }
 
     pub(crate) fn value(&mut self, value: &Value) -> Expr {
@@ -83,8 +105,53 @@ impl<'a> Devaluator<'a> {
             Value::Error(e) => self.error(e),
             Value::Stub(stub) => self.stub(stub),
             Value::Promise(p) => self.promise(p),
+            Value::Readable(r) => self.readable(r),
+            Value::Writable(w) => self.writable(w),
             scalar => scalar_expr(scalar),
         }
+    }
+
+    /// A stream we send: a `["pipe"]` (queued before the message that names it, since the
+    /// pipe takes the next push ID), then `["readable", id]`, and a pump writing into it.
+    fn readable(&mut self, stream: &ReadableStream) -> Expr {
+        let chunks = stream.take().unwrap_or_else(|| {
+            let used = RpcError::type_error("this stream was already read or sent");
+            futures::stream::once(async move { Err(used) }).boxed()
+        });
+        let id = self.state.next_push;
+        self.state.next_push += 1;
+        self.state.imports.insert(
+            id,
+            ImportEntry {
+                introductions: 1,
+                handles: 1,
+                result: None,
+            },
+        );
+        self.shared.send(Message::Pipe);
+        let pipe = Stub::remote(Arc::new(ImportRef {
+            session: self.shared.clone(),
+            id,
+        }));
+        self.deferred.pumps.push((RemoteWriter::new(pipe), chunks));
+        Expr::Readable(id)
+    }
+
+    /// A sink we pass: its owner's queue is exported as `["writable", id]`. A sink that is
+    /// itself remote is forwarded through a local queue.
+    fn writable(&mut self, sink: &WritableStream) -> Expr {
+        let queue = match &sink.0 {
+            WritableKind::Local(queue) => queue.clone(),
+            WritableKind::Remote(writer) => {
+                let queue = ChunkQueue::new(self.shared.limits.max_stream_buffer_bytes);
+                self.deferred
+                    .pumps
+                    .push((writer.clone(), queue.reader().boxed()));
+                queue
+            }
+        };
+        let target = Stub::new(SinkTarget::writable(queue));
+        Expr::Writable(self.allocate(ExportKind::Capability(target)))
     }
 
     /// A `.map()` capture: `["import", id]` for something the peer already exports to us
@@ -168,8 +235,9 @@ impl<'a> Devaluator<'a> {
             pulled: true,
             dependents: 0,
             abort: None,
+            auto_release: false,
         });
-        self.promises.push((id, promise.clone(), pending));
+        self.deferred.promises.push((id, promise.clone(), pending));
         Expr::Promise(id)
     }
 

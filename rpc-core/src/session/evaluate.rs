@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use super::{
     shared::{ImportRef, SessionShared, SessionState},
     tables::{ExportKind, ImportEntry, ImportResult},
@@ -13,6 +15,7 @@ use crate::{
     promise::Source,
     protocol::{CallExpr, Expr, Id, PathKey, RemapExpr},
     remap::Mapper,
+    stream::{ReadableStream, RemoteWriter, SinkTarget, WritableKind, WritableStream},
     value::{BigInt, Object, Value},
 };
 
@@ -119,8 +122,12 @@ impl<'a> Evaluator<'a> {
                 let delivery = self.remap(*remap)?;
                 Value::Promise(self.nested(delivery))
             }
-            Expr::Readable(_) | Expr::Writable(_) => {
-                return Err(RpcError::protocol("streams are not supported yet"));
+            Expr::Readable(id) => Value::Readable(self.pipe_reader(id)?),
+            Expr::Writable(id) => {
+                let stub = self.import_capability(id)?;
+                Value::Writable(WritableStream(WritableKind::Remote(RemoteWriter::new(
+                    stub,
+                ))))
             }
             scalar_expr => scalar(scalar_expr)?,
         })
@@ -161,6 +168,23 @@ impl<'a> Evaluator<'a> {
         Ok(Stub::remote(self.import_ref(id)))
     }
 
+    /// `["readable", id]`: the readable end of a pipe the peer opened with `["pipe"]`. Each
+    /// pipe's readable end may be taken once.
+    fn pipe_reader(&mut self, id: Id) -> Result<ReadableStream, RpcError> {
+        let reader = match self.state.exports.get(&id).map(|e| &e.kind) {
+            Some(ExportKind::Capability(stub)) => stub
+                .downcast::<SinkTarget>()
+                .and_then(|pipe| pipe.take_reader()),
+            _ => None,
+        };
+        let reader = reader.ok_or_else(|| {
+            RpcError::protocol(format!(
+                "ID {id} is not a pipe whose readable end is unused"
+            ))
+        })?;
+        Ok(ReadableStream::new(reader.boxed()))
+    }
+
     /// The peer exports a promise it will resolve unprompted.
     fn import_promise(&mut self, id: Id) -> Result<Value, RpcError> {
         if id >= 0 {
@@ -184,6 +208,7 @@ impl<'a> Evaluator<'a> {
                 result: Some(ImportResult {
                     pending: pending.clone(),
                     pulled: true,
+                    stream: false,
                 }),
             },
         );

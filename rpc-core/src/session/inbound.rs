@@ -14,18 +14,24 @@ use super::{
     tables::{ExportEntry, ExportKind},
 };
 use crate::{
-    RpcError, Session, deliver,
+    RpcError, Session, Stub, deliver,
     pending::{Outcome, Pending, Settler},
     protocol::{Expr, Id, Message},
     remap,
     start::start,
+    stream::SinkTarget,
     value::Value,
 };
 
 /// Handles one message. An `Err` is a protocol violation: the caller aborts the session.
 pub(crate) fn handle(shared: &Arc<SessionShared>, message: Message) -> Result<(), RpcError> {
     match message {
-        Message::Push(expr) => push(shared, expr),
+        Message::Push(expr) => push(shared, expr, false),
+        Message::Stream(expr) => push(shared, expr, true),
+        Message::Pipe => {
+            pipe(shared);
+            Ok(())
+        }
         Message::Pull(id) => pull(shared, id),
         Message::Resolve(id, expr) => settle(shared, id, expr, true),
         Message::Reject(id, expr) => settle(shared, id, expr, false),
@@ -35,16 +41,30 @@ pub(crate) fn handle(shared: &Arc<SessionShared>, message: Message) -> Result<()
             shared.break_with(reason, false);
             Ok(())
         }
-        Message::Stream(_) | Message::Pipe => {
-            Err(RpcError::protocol("streams are not supported yet"))
-        }
     }
 }
 
-fn push(shared: &Arc<SessionShared>, expr: Expr) -> Result<(), RpcError> {
+/// `["pipe"]`: the peer will write a stream into the next export ID; its readable end is
+/// named later by `["readable", id]`.
+fn pipe(shared: &Arc<SessionShared>) {
+    let mut st = shared.lock();
+    let id = st.peer_next_push;
+    st.peer_next_push += 1;
+    let pipe = SinkTarget::pipe(shared.limits.max_stream_buffer_bytes);
+    st.exports.insert(
+        id,
+        ExportEntry {
+            refcount: 1,
+            kind: ExportKind::Capability(Stub::new(pipe)),
+        },
+    );
+}
+
+/// A `push`, or a `stream` (`stream`: implicitly pulled, and forgotten once answered).
+fn push(shared: &Arc<SessionShared>, expr: Expr, stream: bool) -> Result<(), RpcError> {
     let pending = Pending::new();
     let (abort, registration) = AbortHandle::new_pair();
-    let (root, jobs) = {
+    let (id, root, jobs) = {
         let mut st = shared.lock();
         let id = st.peer_next_push;
         st.peer_next_push += 1;
@@ -57,15 +77,22 @@ fn push(shared: &Arc<SessionShared>, expr: Expr) -> Result<(), RpcError> {
                 refcount: 1,
                 kind: ExportKind::Result {
                     pending: pending.clone(),
-                    pulled: false,
+                    pulled: stream,
                     dependents: 0,
                     abort: Some(abort),
+                    auto_release: stream,
                 },
             },
         );
-        (root, jobs)
+        (id, root, jobs)
     };
     run_jobs(shared, jobs);
+    if stream {
+        // Nobody pulls a stream message: its result (the write's acknowledgement) is sent
+        // as soon as it settles.
+        let session = shared.clone();
+        pending.on_settle(move |outcome| session.send_resolution(id, outcome));
+    }
     let settler = pending.settler();
     match root {
         Root::Value(v) => settler.settle(Ok(v)),
@@ -144,10 +171,10 @@ fn pull(shared: &Arc<SessionShared>, id: Id) -> Result<(), RpcError> {
                 let value = Value::Stub(stub.clone());
                 let mut dv = Devaluator::new(shared, &mut st);
                 let expr = dv.value(&value);
-                let promises = dv.into_promises();
+                let promises = dv.finish();
                 shared.send(Message::Resolve(id, expr));
                 drop(st);
-                Devaluator::drive(shared, promises);
+                promises.start(shared);
                 return Ok(());
             }
             ExportKind::NoMain => {
@@ -180,7 +207,10 @@ fn settle(shared: &Arc<SessionShared>, id: Id, expr: Expr, ok: bool) -> Result<(
                 }
                 Some(result) => {
                     let pending = result.pending.clone();
-                    if id < 0 {
+                    if result.stream {
+                        // A `stream` message's result: forgotten once settled, never released.
+                        st.imports.remove(&id);
+                    } else if id < 0 {
                         // A `promise` import is done once resolved: release it now, as capnweb
                         // does. Our handles on it keep the settled value.
                         let entry = st.imports.remove(&id).expect("present");

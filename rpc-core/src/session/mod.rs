@@ -100,7 +100,14 @@ impl SessionBuilder {
             Some(stub) => ExportKind::Capability(stub),
             None => ExportKind::NoMain,
         };
-        let shared = Arc::new(SessionShared::new(id, main, self.limits, out_tx, cmd_tx));
+        let shared = Arc::new(SessionShared::new(
+            id,
+            main,
+            self.codec.clone(),
+            self.limits,
+            out_tx,
+            cmd_tx,
+        ));
         let (sink, stream) = transport.split();
         tokio::spawn(driver::write_loop(
             Arc::downgrade(&shared),

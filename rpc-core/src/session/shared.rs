@@ -13,9 +13,11 @@ use super::{
 };
 use crate::{
     Limits, RpcError, RpcPromise,
+    codec::Codec,
     pending::{Outcome, Pending},
     promise::Source,
     protocol::{Expr, Id, Message, PathKey, RemapExpr},
+    stream::SinkTarget,
     value::Value,
 };
 
@@ -52,6 +54,7 @@ pub(crate) struct SessionState {
 pub(crate) struct SessionShared {
     pub(crate) id: u64,
     state: Mutex<SessionState>,
+    codec: Arc<dyn Codec>,
     outbound: mpsc::UnboundedSender<Outbound>,
     commands: mpsc::UnboundedSender<Command>,
     pub(crate) closed: watch::Sender<Option<RpcError>>,
@@ -77,6 +80,7 @@ impl SessionShared {
     pub(crate) fn new(
         id: u64,
         main: ExportKind,
+        codec: Arc<dyn Codec>,
         limits: Limits,
         outbound: mpsc::UnboundedSender<Outbound>,
         commands: mpsc::UnboundedSender<Command>,
@@ -102,6 +106,7 @@ impl SessionShared {
                 broken: None,
                 on_broken: Vec::new(),
             }),
+            codec,
             outbound,
             commands,
             closed: watch::channel(None).0,
@@ -123,6 +128,12 @@ impl SessionShared {
 
     pub(crate) fn command(&self, command: Command) {
         let _ = self.commands.send(command);
+    }
+
+    /// Whether the peer is known to be Capstan (it speaks MessagePack), so Capstan's
+    /// extensions are safe.
+    pub(crate) fn peer_is_capstan(&self) -> bool {
+        self.codec.peer_is_capstan()
     }
 
     pub(crate) fn broken(&self) -> Option<RpcError> {
@@ -188,7 +199,7 @@ impl SessionShared {
             }
             let mut dv = Devaluator::new(self, &mut st);
             let expr = build(&mut dv);
-            let promises = dv.into_promises();
+            let promises = dv.finish();
             let id = st.next_push;
             st.next_push += 1;
             let pending = Pending::new();
@@ -200,6 +211,7 @@ impl SessionShared {
                     result: Some(ImportResult {
                         pending: pending.clone(),
                         pulled: false,
+                        stream: false,
                     }),
                 },
             );
@@ -217,8 +229,51 @@ impl SessionShared {
             );
             (promise, promises)
         };
-        Devaluator::drive(self, promises);
+        promises.start(self);
         promise
+    }
+
+    /// Sends `["stream", ["pipeline", target, [method], args]]`: a call that is implicitly
+    /// pulled and forgotten once settled. Stream writes, closes and aborts use it.
+    pub(crate) fn push_stream(
+        self: &Arc<Self>,
+        target: Id,
+        method: &str,
+        args: Vec<Value>,
+    ) -> Pending {
+        let (pending, deferred) = {
+            let mut st = self.lock();
+            if let Some(e) = &st.broken {
+                return Pending::settled(Err(e.clone()));
+            }
+            let mut dv = Devaluator::new(self, &mut st);
+            let args = args.iter().map(|v| dv.value(v)).collect();
+            let deferred = dv.finish();
+            let id = st.next_push;
+            st.next_push += 1;
+            let pending = Pending::new();
+            st.imports.insert(
+                id,
+                ImportEntry {
+                    introductions: 0,
+                    handles: 0,
+                    result: Some(ImportResult {
+                        pending: pending.clone(),
+                        pulled: true,
+                        stream: true,
+                    }),
+                },
+            );
+            let path = vec![PathKey::from(method)];
+            self.send(Message::Stream(Expr::pipeline(
+                target,
+                Some(path),
+                Some(args),
+            )));
+            (pending, deferred)
+        };
+        deferred.start(self);
+        pending
     }
 
     /// Sends `pull` for one of our push results, once.
@@ -270,11 +325,24 @@ impl SessionShared {
                 Ok(v) => Message::Resolve(id, dv.value(v)),
                 Err(e) => Message::Reject(id, dv.error(e)),
             };
-            let promises = dv.into_promises();
+            let promises = dv.finish();
             self.send(message);
+            // A `stream` message's result is forgotten once answered; the peer never releases it.
+            if let Some(ExportEntry {
+                kind:
+                    ExportKind::Result {
+                        auto_release: true, ..
+                    },
+                ..
+            }) = st.exports.get(&id)
+            {
+                let entry = st.exports.remove(&id);
+                drop(st);
+                drop(entry);
+            }
             promises
         };
-        Devaluator::drive(self, promises);
+        promises.start(self);
         drop(outcome);
     }
 
@@ -322,11 +390,20 @@ impl SessionShared {
             }
         }
         for (_, entry) in exports {
-            if let ExportKind::Result { pending, abort, .. } = entry.kind {
-                if let Some(abort) = abort {
-                    abort.abort();
+            match entry.kind {
+                ExportKind::Result { pending, abort, .. } => {
+                    if let Some(abort) = abort {
+                        abort.abort();
+                    }
+                    pending.settle(Err(error.clone()));
                 }
-                pending.settle(Err(error.clone()));
+                // Streams being written to us end with the session's error.
+                ExportKind::Capability(stub) => {
+                    if let Some(sink) = stub.downcast::<SinkTarget>() {
+                        sink.fail(error.clone());
+                    }
+                }
+                ExportKind::NoMain => {}
             }
         }
         for callback in callbacks {

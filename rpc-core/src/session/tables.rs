@@ -18,6 +18,9 @@ pub(crate) struct ImportResult {
     pub(crate) pending: Pending,
     /// `pull` sent already (always true for a `promise`, which is resolved unprompted).
     pub(crate) pulled: bool,
+    /// A `stream` message's result: implicitly pulled, and forgotten once settled, without a
+    /// `release`.
+    pub(crate) stream: bool,
 }
 
 impl ImportEntry {
@@ -48,6 +51,8 @@ pub(crate) enum ExportKind {
         /// cancel the call.
         dependents: u32,
         abort: Option<AbortHandle>,
+        /// The peer's `stream` message: the entry goes once its resolution is sent.
+        auto_release: bool,
     },
     /// Entry 0 when this side serves no main object.
     NoMain,

@@ -177,7 +177,9 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
                     value: None,
                 })
             }
-            Value::Stub(_) | Value::Promise(_) => self.mismatch("plain data"),
+            Value::Stub(_) | Value::Promise(_) | Value::Readable(_) | Value::Writable(_) => {
+                self.mismatch("plain data")
+            }
         }
     }
 

@@ -117,6 +117,10 @@ pub enum Value {
     Stub(Stub),
     /// A result that may not have arrived yet.
     Promise(RpcPromise),
+    /// A stream of values (a JavaScript `ReadableStream`); see [`RpcStream`](crate::RpcStream).
+    Readable(crate::stream::ReadableStream),
+    /// A sink for values (a JavaScript `WritableStream`); see [`RpcSink`](crate::RpcSink).
+    Writable(crate::stream::WritableStream),
 }
 
 impl Value {
@@ -172,7 +176,7 @@ impl Value {
     /// True if a stub or promise sits anywhere inside.
     pub fn has_references(&self) -> bool {
         match self {
-            Value::Stub(_) | Value::Promise(_) => true,
+            Value::Stub(_) | Value::Promise(_) | Value::Readable(_) | Value::Writable(_) => true,
             Value::Array(a) => a.iter().any(Value::has_references),
             Value::Object(o) => o.iter().any(|(_, v)| v.has_references()),
             Value::Error(e) => e.props().iter().any(|(_, v)| v.has_references()),
@@ -196,6 +200,8 @@ impl Value {
             Value::Error(_) => "error",
             Value::Stub(_) => "stub",
             Value::Promise(_) => "promise",
+            Value::Readable(_) => "readable stream",
+            Value::Writable(_) => "writable stream",
         }
     }
 }
@@ -218,6 +224,7 @@ impl PartialEq for Value {
             (Object(a), Object(b)) => a == b,
             (Error(a), Error(b)) => a == b,
             (Stub(a), Stub(b)) => a.same_target(b),
+            (Readable(a), Readable(b)) => a.same(b),
             _ => false,
         }
     }

@@ -70,6 +70,8 @@ impl Serialize for Value {
             Value::Error(e) => special::serialize(self.clone(), &e.to_string(), serializer),
             Value::Stub(_) => special::serialize(self.clone(), "[capability]", serializer),
             Value::Promise(_) => special::serialize(self.clone(), "[promise]", serializer),
+            Value::Readable(_) => special::serialize(self.clone(), "[stream]", serializer),
+            Value::Writable(_) => special::serialize(self.clone(), "[stream]", serializer),
         }
     }
 }

@@ -74,6 +74,10 @@ impl Codec for MsgPack {
         "msgpack"
     }
 
+    fn peer_is_capstan(&self) -> bool {
+        true
+    }
+
     fn encode(&self, message: &Message) -> Result<Frame, CodecError> {
         Self::to_vec(message).map(|buf| Frame::Binary(Bytes::from(buf)))
     }

@@ -1,0 +1,36 @@
+//! Streams: Rust `Stream`s and `Sink`s that travel as Cap'n Web ReadableStreams and
+//! WritableStreams.
+//!
+//! - [`RpcStream<T>`] is a stream of `T` passed by reference: the sender's items are pumped to
+//!   the reader as they are produced. Put one in an argument for client streaming, return one
+//!   for server streaming, or both for a bidirectional stream.
+//! - [`RpcSink<T>`] is the other direction's handle: the receiver writes into it, and its owner
+//!   reads what arrives.
+//!
+//! Flow control is a byte window on the writer: each chunk is acknowledged once the reader has
+//! taken it, and the writer waits while unacknowledged bytes fill the window
+//! ([`Limits::stream_window_bytes`](crate::Limits)). Between Capstan peers, many small items
+//! travel in one message.
+
+mod pump;
+mod queue;
+mod readable;
+mod sink;
+mod size;
+mod target;
+mod writer;
+
+use futures::stream::BoxStream;
+
+pub(crate) use pump::pump;
+pub(crate) use queue::ChunkQueue;
+pub use readable::{ReadableStream, RpcStream, StreamSender};
+pub(crate) use sink::WritableKind;
+pub use sink::{RpcSink, WritableStream};
+pub(crate) use target::SinkTarget;
+pub(crate) use writer::RemoteWriter;
+
+use crate::{RpcError, value::Value};
+
+/// Chunks as they flow: values, or the error that ended the stream.
+pub(crate) type Chunks = BoxStream<'static, Result<Value, RpcError>>;

@@ -1,0 +1,160 @@
+//! `ChunkQueue`: where chunks written by a peer wait for the local reader.
+//!
+//! Each chunk carries its acknowledgement, given when the reader takes it. The writer's window
+//! counts unacknowledged bytes, so a slow reader makes the writer wait and this queue stays
+//! small (a writer that ignores the window hits `max_buffered_bytes`).
+
+use std::{
+    collections::VecDeque,
+    pin::Pin,
+    sync::{Arc, Mutex, MutexGuard},
+    task::{Context, Poll, Waker},
+};
+
+use futures::Stream;
+
+use super::size::approx_size;
+use crate::{RpcError, pending::Settler, value::Value};
+
+struct Chunk {
+    value: Value,
+    size: usize,
+    ack: Option<Settler>,
+}
+
+#[derive(Default)]
+struct State {
+    chunks: VecDeque<Chunk>,
+    buffered: usize,
+    /// How the stream ended, once the writer closed or aborted it.
+    end: Option<Result<(), RpcError>>,
+    /// The reader is gone: further writes fail.
+    canceled: bool,
+    /// The end has been reported to the reader.
+    finished: bool,
+    reader: Option<Waker>,
+}
+
+/// The shared queue between a stream's writer side and its reader.
+#[derive(Clone)]
+pub(crate) struct ChunkQueue {
+    state: Arc<Mutex<State>>,
+    max_buffered: usize,
+}
+
+impl ChunkQueue {
+    pub(crate) fn new(max_buffered: usize) -> Self {
+        ChunkQueue {
+            state: Arc::default(),
+            max_buffered,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a chunk; `ack` settles when the reader takes it (or fails if it never will).
+    pub(crate) fn write(&self, value: Value, ack: Option<Settler>) {
+        let size = approx_size(&value);
+        let mut st = self.lock();
+        let refusal = if st.canceled {
+            Some(RpcError::canceled("the reader cancelled the stream"))
+        } else if st.end.is_some() {
+            Some(RpcError::type_error("write after the stream was closed"))
+        } else if st.buffered + size > self.max_buffered {
+            Some(RpcError::limit(
+                "max_stream_buffer_bytes",
+                format!("{} bytes buffered", st.buffered + size),
+            ))
+        } else {
+            None
+        };
+        if let Some(error) = refusal {
+            drop(st);
+            if let Some(ack) = ack {
+                ack.settle(Err(error));
+            }
+            return;
+        }
+        st.buffered += size;
+        st.chunks.push_back(Chunk { value, size, ack });
+        let waker = st.reader.take();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// Ends the stream after the chunks already queued: cleanly, or with an error.
+    pub(crate) fn end(&self, outcome: Result<(), RpcError>) {
+        let waker = {
+            let mut st = self.lock();
+            if st.end.is_none() {
+                st.end = Some(outcome);
+            }
+            st.reader.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// True once the writer closed or aborted.
+    pub(crate) fn is_ended(&self) -> bool {
+        self.lock().end.is_some()
+    }
+
+    /// The reader side.
+    pub(crate) fn reader(&self) -> ChunkReader {
+        ChunkReader(self.clone())
+    }
+}
+
+/// Reads a [`ChunkQueue`]; dropping it cancels the stream.
+pub(crate) struct ChunkReader(ChunkQueue);
+
+impl Stream for ChunkReader {
+    type Item = Result<Value, RpcError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut st = self.0.lock();
+        if let Some(chunk) = st.chunks.pop_front() {
+            st.buffered -= chunk.size;
+            drop(st);
+            if let Some(ack) = chunk.ack {
+                ack.settle(Ok(Value::Undefined));
+            }
+            return Poll::Ready(Some(Ok(chunk.value)));
+        }
+        if st.finished {
+            return Poll::Ready(None);
+        }
+        match st.end.clone() {
+            Some(end) => {
+                st.finished = true;
+                Poll::Ready(end.err().map(Err))
+            }
+            None => {
+                st.reader = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for ChunkReader {
+    fn drop(&mut self) {
+        let unread: Vec<Chunk> = {
+            let mut st = self.0.lock();
+            st.canceled = true;
+            st.buffered = 0;
+            st.chunks.drain(..).collect()
+        };
+        for chunk in unread {
+            if let Some(ack) = chunk.ack {
+                ack.settle(Err(RpcError::canceled("the reader cancelled the stream")));
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! `RpcStream<T>`: a stream that travels by reference.
+
+use std::{
+    marker::PhantomData,
+    pin::Pin,
+    sync::{Arc, Mutex},
+    task::{Context, Poll},
+};
+
+use futures::{Stream, StreamExt};
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::mpsc;
+
+use super::Chunks;
+use crate::{
+    RpcError,
+    value::{Value, from_value, to_value},
+};
+
+/// The untyped handle inside a [`Value::Readable`]. Its chunks can be taken once: to be read
+/// here (as an [`RpcStream`]) or pumped to a peer.
+#[derive(Clone)]
+pub struct ReadableStream(Arc<Mutex<Option<Chunks>>>);
+
+impl ReadableStream {
+    pub(crate) fn new(chunks: Chunks) -> Self {
+        ReadableStream(Arc::new(Mutex::new(Some(chunks))))
+    }
+
+    /// The chunks; `None` once taken.
+    pub(crate) fn take(&self) -> Option<Chunks> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    pub(crate) fn same(&self, other: &ReadableStream) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for ReadableStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReadableStream")
+    }
+}
+
+/// A stream of `T` that can be sent to a peer, and is read as a `Stream` where it arrives.
+///
+/// Build one from any stream with [`RpcStream::new`], or from a [`StreamSender`] with
+/// [`RpcStream::channel`]. Reading it yields `Ok(item)`s and ends with `None`, or with one
+/// `Err` if the writer failed. Dropping it unread cancels the writer.
+///
+/// ```
+/// use futures::StreamExt;
+/// use rpc_core::RpcStream;
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let numbers = RpcStream::new(futures::stream::iter(1..=3u32));
+/// let read: Vec<u32> = numbers.map(|item| item.unwrap()).collect().await;
+/// assert_eq!(read, [1, 2, 3]);
+/// # });
+/// ```
+pub struct RpcStream<T> {
+    handle: ReadableStream,
+    reading: Option<Chunks>,
+    done: bool,
+    _items: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for RpcStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RpcStream")
+    }
+}
+
+impl<T: Serialize + Send + 'static> RpcStream<T> {
+    /// A stream of the items of `items`.
+    pub fn new(items: impl Stream<Item = T> + Send + 'static) -> Self {
+        Self::from_results(items.map(Ok))
+    }
+
+    /// A stream of the items of `items`; an `Err` ends it with that error.
+    pub fn from_results(items: impl Stream<Item = Result<T, RpcError>> + Send + 'static) -> Self {
+        let chunks = items.map(|item| item.and_then(|v| to_value(&v)));
+        Self::from_handle(ReadableStream::new(chunks.boxed()))
+    }
+}
+
+impl<T> RpcStream<T> {
+    pub(crate) fn from_handle(handle: ReadableStream) -> Self {
+        RpcStream {
+            handle,
+            reading: None,
+            done: false,
+            _items: PhantomData,
+        }
+    }
+
+    /// A stream fed by a [`StreamSender`], holding at most `buffer` items the reader has not
+    /// taken (at least 1).
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use rpc_core::RpcStream;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (tx, mut rx) = RpcStream::<String>::channel(8);
+    /// tokio::spawn(async move {
+    ///     tx.send("a".to_string()).await.unwrap();
+    ///     tx.send("b".to_string()).await.unwrap();
+    /// });
+    /// assert_eq!(rx.next().await.unwrap().unwrap(), "a");
+    /// assert_eq!(rx.next().await.unwrap().unwrap(), "b");
+    /// assert!(rx.next().await.is_none());
+    /// # });
+    /// ```
+    pub fn channel(buffer: usize) -> (StreamSender<T>, RpcStream<T>) {
+        let (tx, mut rx) = mpsc::channel(buffer.max(1));
+        let chunks = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        (
+            StreamSender {
+                tx,
+                _items: PhantomData,
+            },
+            Self::from_handle(ReadableStream::new(chunks.boxed())),
+        )
+    }
+}
+
+impl<T> From<RpcStream<T>> for ReadableStream {
+    fn from(stream: RpcStream<T>) -> Self {
+        stream.handle
+    }
+}
+
+impl<T> From<ReadableStream> for RpcStream<T> {
+    fn from(handle: ReadableStream) -> Self {
+        RpcStream::from_handle(handle)
+    }
+}
+
+impl<T: DeserializeOwned> Stream for RpcStream<T> {
+    type Item = Result<T, RpcError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        if self.reading.is_none() {
+            match self.handle.take() {
+                Some(chunks) => self.reading = Some(chunks),
+                None => {
+                    self.done = true;
+                    return Poll::Ready(Some(Err(RpcError::type_error(
+                        "this stream was already read or sent",
+                    ))));
+                }
+            }
+        }
+        let chunks = self.reading.as_mut().expect("set above");
+        match chunks.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(v))) => Poll::Ready(Some(from_value(v))),
+            Poll::Ready(Some(Err(e))) => {
+                self.done = true;
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> Serialize for RpcStream<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Value::Readable(self.handle.clone()).serialize(serializer)
+    }
+}
+
+impl<'de, T> serde::Deserialize<'de> for RpcStream<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match Value::deserialize(deserializer)? {
+            Value::Readable(handle) => Ok(Self::from_handle(handle)),
+            other => Err(D::Error::custom(format!(
+                "expected a stream, got {}",
+                other.kind_name()
+            ))),
+        }
+    }
+}
+
+/// Feeds an [`RpcStream`] made by [`RpcStream::channel`]. Dropping it ends the stream.
+pub struct StreamSender<T> {
+    tx: mpsc::Sender<Result<Value, RpcError>>,
+    _items: PhantomData<fn(T)>,
+}
+
+impl<T> Clone for StreamSender<T> {
+    fn clone(&self) -> Self {
+        StreamSender {
+            tx: self.tx.clone(),
+            _items: PhantomData,
+        }
+    }
+}
+
+impl<T: Serialize> StreamSender<T> {
+    /// Sends an item, waiting while the buffer is full. Fails once the reader has gone: that
+    /// is how a producer learns it was cancelled.
+    pub async fn send(&self, item: T) -> Result<(), RpcError> {
+        let value = to_value(&item)?;
+        self.tx.send(Ok(value)).await.map_err(|_| gone())
+    }
+
+    /// Ends the stream with `error`, which the reader receives.
+    pub async fn fail(self, error: RpcError) -> Result<(), RpcError> {
+        self.tx.send(Err(error)).await.map_err(|_| gone())
+    }
+
+    /// Resolves when the reader has gone (it cancelled, or the connection was lost).
+    pub async fn closed(&self) {
+        self.tx.closed().await
+    }
+
+    /// True once the reader has gone.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+fn gone() -> RpcError {
+    RpcError::canceled("the reader cancelled the stream")
+}

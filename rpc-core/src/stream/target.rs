@@ -1,0 +1,98 @@
+//! `SinkTarget`: the receiving end of a pipe or writable stream, as an object the peer calls.
+//!
+//! The peer writes with `["stream", ["pipeline", id, ["write"], [chunk]]]`; delivering that call
+//! here queues the chunk, and the call's result (the acknowledgement) settles when the reader
+//! takes it. So stream writes need no machinery beyond ordinary calls.
+
+use std::sync::{Arc, Mutex};
+
+use super::queue::{ChunkQueue, ChunkReader};
+use crate::{CallFuture, RpcError, RpcTarget, pending::Pending, value::Value};
+
+/// Where a peer's stream writes land.
+pub(crate) struct SinkTarget {
+    queue: ChunkQueue,
+    /// For a pipe: the readable end, handed out once by `["readable", id]`.
+    reader: Mutex<Option<ChunkReader>>,
+}
+
+impl SinkTarget {
+    /// The target of an exported writable stream; its reader is already with its owner.
+    pub(crate) fn writable(queue: ChunkQueue) -> Self {
+        SinkTarget {
+            queue,
+            reader: Mutex::new(None),
+        }
+    }
+
+    /// The writable end of a new pipe; its readable end waits for [`SinkTarget::take_reader`].
+    pub(crate) fn pipe(max_buffered: usize) -> Self {
+        let queue = ChunkQueue::new(max_buffered);
+        let reader = queue.reader();
+        SinkTarget {
+            queue,
+            reader: Mutex::new(Some(reader)),
+        }
+    }
+
+    /// The pipe's readable end; `None` if it was taken already (a readable is single-use).
+    pub(crate) fn take_reader(&self) -> Option<ChunkReader> {
+        self.reader.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// Fails the stream, for example because the session ended.
+    pub(crate) fn fail(&self, error: RpcError) {
+        self.queue.end(Err(error));
+    }
+
+    fn write(&self, chunks: Vec<Value>) -> CallFuture {
+        let ack = Pending::new();
+        let last = chunks.len().saturating_sub(1);
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            self.queue.write(chunk, (i == last).then(|| ack.settler()));
+        }
+        Box::pin(async move { ack.wait().await })
+    }
+}
+
+impl RpcTarget for SinkTarget {
+    fn call(self: Arc<Self>, method: &str, args: Vec<Value>) -> CallFuture {
+        let mut args = args.into_iter();
+        match method {
+            "write" => self.write(vec![args.next().unwrap_or_default()]),
+            // A batch of chunks from a Capstan peer: one message, one acknowledgement.
+            "writeMany" => match args.next() {
+                Some(Value::Array(chunks)) if !chunks.is_empty() => self.write(chunks),
+                Some(Value::Array(_)) => Box::pin(std::future::ready(Ok(Value::Undefined))),
+                _ => Box::pin(std::future::ready(Err(RpcError::type_error(
+                    "writeMany takes an array of chunks",
+                )))),
+            },
+            "close" => {
+                self.queue.end(Ok(()));
+                Box::pin(std::future::ready(Ok(Value::Undefined)))
+            }
+            "abort" => {
+                let reason = RpcError::from_rejection(args.next().unwrap_or_default());
+                self.queue.end(Err(reason));
+                Box::pin(std::future::ready(Ok(Value::Undefined)))
+            }
+            other => Box::pin(std::future::ready(Err(RpcError::unknown_method(other)))),
+        }
+    }
+
+    fn interface_name(&self) -> &'static str {
+        "WritableStream"
+    }
+}
+
+impl Drop for SinkTarget {
+    fn drop(&mut self) {
+        // Released without `close`: capnweb aborts the stream, and so do we.
+        if !self.queue.is_ended() {
+            self.queue.end(Err(RpcError::canceled(
+                "the writer went away without closing the stream",
+            )));
+        }
+    }
+}

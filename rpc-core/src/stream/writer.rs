@@ -1,0 +1,155 @@
+//! `RemoteWriter`: writing into a peer's pipe or writable stream, within a byte window.
+
+use std::{
+    future::poll_fn,
+    sync::{Arc, Mutex, MutexGuard},
+    task::{Context, Poll, Waker},
+};
+
+use super::size::approx_size;
+use crate::{RpcError, Stub, pending::Pending, stub::Hook, value::Value};
+
+#[derive(Default)]
+struct State {
+    /// Bytes written but not yet acknowledged.
+    in_flight: usize,
+    /// Set when a write was refused (the reader cancelled, or the session ended).
+    failed: Option<RpcError>,
+    wakers: Vec<Waker>,
+}
+
+struct Inner {
+    target: Stub,
+    window: usize,
+    batch: bool,
+    state: Mutex<State>,
+}
+
+/// The writing end of a stream whose reader is the peer.
+///
+/// Writes are `stream` messages naming the target; each is acknowledged once the reader has
+/// consumed it. Writing waits while unacknowledged bytes fill the window, so a slow reader
+/// slows the writer instead of growing anyone's memory. Dropping the writer releases the
+/// target.
+#[derive(Clone)]
+pub(crate) struct RemoteWriter(Arc<Inner>);
+
+impl RemoteWriter {
+    /// A writer into `target`, a remote stub for the peer's pipe or writable.
+    pub(crate) fn new(target: Stub) -> Self {
+        let (window, batch) = match &target.0 {
+            Hook::Remote(r) => (
+                r.session.limits.stream_window_bytes.max(1),
+                r.session.peer_is_capstan(),
+            ),
+            _ => (usize::MAX, false),
+        };
+        RemoteWriter(Arc::new(Inner {
+            target,
+            window,
+            batch,
+            state: Mutex::default(),
+        }))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.0.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether chunks may be sent several to a message (only a Capstan peer understands it).
+    pub(crate) fn batches(&self) -> bool {
+        self.0.batch
+    }
+
+    /// The window size in bytes.
+    pub(crate) fn window(&self) -> usize {
+        self.0.window
+    }
+
+    fn wait(
+        &self,
+        cx: &mut Context<'_>,
+        ready: impl Fn(&State) -> bool,
+    ) -> Poll<Result<(), RpcError>> {
+        let mut st = self.lock();
+        if let Some(e) = &st.failed {
+            return Poll::Ready(Err(e.clone()));
+        }
+        if ready(&st) {
+            return Poll::Ready(Ok(()));
+        }
+        st.wakers.push(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Ready when the window has room (or with the error that stopped the stream).
+    pub(crate) fn poll_capacity(&self, cx: &mut Context<'_>) -> Poll<Result<(), RpcError>> {
+        let window = self.0.window;
+        self.wait(cx, |st| st.in_flight < window)
+    }
+
+    /// Ready when every write has been acknowledged.
+    pub(crate) fn poll_drained(&self, cx: &mut Context<'_>) -> Poll<Result<(), RpcError>> {
+        self.wait(cx, |st| st.in_flight == 0)
+    }
+
+    /// Ready when the stream has failed; never, if it does not.
+    pub(crate) fn poll_failed(&self, cx: &mut Context<'_>) -> Poll<RpcError> {
+        let mut st = self.lock();
+        match &st.failed {
+            Some(e) => Poll::Ready(e.clone()),
+            None => {
+                st.wakers.push(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+
+    fn call(&self, method: &str, args: Vec<Value>) -> Pending {
+        match &self.0.target.0 {
+            Hook::Remote(r) => r.session.push_stream(r.id, method, args),
+            _ => Pending::settled(Err(RpcError::type_error("not a remote stream"))),
+        }
+    }
+
+    fn wake_all(&self) {
+        let wakers = std::mem::take(&mut self.lock().wakers);
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// Sends one chunk, or several as one message when [`RemoteWriter::batches`]. Does not
+    /// wait: call [`RemoteWriter::poll_capacity`] first.
+    pub(crate) fn send(&self, mut chunks: Vec<Value>) {
+        let size: usize = chunks.iter().map(approx_size).sum();
+        self.lock().in_flight += size;
+        let ack = if chunks.len() == 1 {
+            self.call("write", vec![chunks.pop().expect("one chunk")])
+        } else {
+            self.call("writeMany", vec![Value::Array(chunks)])
+        };
+        let this = self.clone();
+        ack.on_settle(move |outcome| {
+            {
+                let mut st = this.lock();
+                st.in_flight -= size;
+                if let Err(e) = outcome {
+                    st.failed.get_or_insert(e);
+                }
+            }
+            this.wake_all();
+        });
+    }
+
+    /// Waits for every write, then closes the stream (the reader sees its end).
+    pub(crate) async fn close(&self) -> Result<(), RpcError> {
+        poll_fn(|cx| self.poll_drained(cx)).await?;
+        self.call("close", Vec::new()).wait().await.map(drop)
+    }
+
+    /// Ends the stream with an error the reader will see.
+    pub(crate) async fn abort(&self, error: RpcError) {
+        let _ = self.call("abort", vec![Value::Error(error)]).wait().await;
+    }
+}
