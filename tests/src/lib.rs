@@ -2,6 +2,8 @@
 //! capabilities and callbacks, an implementation that records what happens to it, and helpers
 //! that connect two sessions.
 
+pub mod streams;
+
 use std::{
     sync::{
         Arc, Mutex,

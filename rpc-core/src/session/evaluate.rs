@@ -209,6 +209,7 @@ impl<'a> Evaluator<'a> {
                     pending: pending.clone(),
                     pulled: true,
                     stream: false,
+                    arrived: false,
                 }),
             },
         );

@@ -196,16 +196,17 @@ fn settle(shared: &Arc<SessionShared>, id: Id, expr: Expr, ok: bool) -> Result<(
         let value = ev.value(expr)?;
         let jobs = std::mem::take(&mut ev.jobs);
         let deep = ev.made_promises;
-        let pending = match st.imports.get(&id) {
+        let pending = match st.imports.get_mut(&id) {
             // Already released: the value is dropped, releasing whatever it holds.
             None => None,
-            Some(entry) => match &entry.result {
+            Some(entry) => match &mut entry.result {
                 None => {
                     return Err(RpcError::protocol(format!(
                         "resolve of import ID {id}, which is not a promise"
                     )));
                 }
                 Some(result) => {
+                    result.arrived = true;
                     let pending = result.pending.clone();
                     if result.stream {
                         // A `stream` message's result: forgotten once settled, never released.

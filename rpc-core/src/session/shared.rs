@@ -212,6 +212,7 @@ impl SessionShared {
                         pending: pending.clone(),
                         pulled: false,
                         stream: false,
+                        arrived: false,
                     }),
                 },
             );
@@ -261,6 +262,7 @@ impl SessionShared {
                         pending: pending.clone(),
                         pulled: true,
                         stream: true,
+                        arrived: false,
                     }),
                 },
             );
@@ -385,8 +387,9 @@ impl SessionShared {
         tracing::debug!(session = self.id, %error, "session ended");
         self.closed.send_replace(Some(error.clone()));
         for (_, entry) in imports {
-            if let Some(result) = entry.result {
-                result.pending.settle(Err(error.clone()));
+            match entry.result {
+                Some(result) if !result.arrived => result.pending.settle(Err(error.clone())),
+                _ => {}
             }
         }
         for (_, entry) in exports {

@@ -21,6 +21,9 @@ pub(crate) struct ImportResult {
     /// A `stream` message's result: implicitly pulled, and forgotten once settled, without a
     /// `release`.
     pub(crate) stream: bool,
+    /// The resolution has arrived and is settling (awaiting promises inside it, whose own
+    /// resolutions decide its fate); a session ending now must not reject it.
+    pub(crate) arrived: bool,
 }
 
 impl ImportEntry {

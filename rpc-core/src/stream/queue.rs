@@ -1,8 +1,10 @@
 //! `ChunkQueue`: where chunks written by a peer wait for the local reader.
 //!
-//! Each chunk carries its acknowledgement, given when the reader takes it. The writer's window
-//! counts unacknowledged bytes, so a slow reader makes the writer wait and this queue stays
-//! small (a writer that ignores the window hits `max_buffered_bytes`).
+//! Chunks are acknowledged on arrival while little is buffered (like a WritableStream's high
+//! water mark), so a writer need not wait for a reader that has not started yet; beyond that a
+//! chunk's acknowledgement waits until the reader takes it. The writer's window counts
+//! unacknowledged bytes, so a slow reader makes the writer wait and this queue stays small (a
+//! writer that ignores the window hits `max_stream_buffer_bytes`).
 
 use std::{
     collections::VecDeque,
@@ -34,6 +36,9 @@ struct State {
     finished: bool,
     reader: Option<Waker>,
 }
+
+/// Bytes acknowledged on arrival, before any reader takes them.
+const HIGH_WATER_MARK: usize = 64 * 1024;
 
 /// The shared queue between a stream's writer side and its reader.
 #[derive(Clone)]
@@ -78,9 +83,17 @@ impl ChunkQueue {
             return;
         }
         st.buffered += size;
+        let (ack_now, ack) = if st.buffered <= HIGH_WATER_MARK.min(self.max_buffered) {
+            (ack, None)
+        } else {
+            (None, ack)
+        };
         st.chunks.push_back(Chunk { value, size, ack });
         let waker = st.reader.take();
         drop(st);
+        if let Some(ack) = ack_now {
+            ack.settle(Ok(Value::Undefined));
+        }
         if let Some(w) = waker {
             w.wake();
         }
