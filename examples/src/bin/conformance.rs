@@ -13,7 +13,12 @@ use rpc_transports::{http_batch, websocket};
 async fn main() {
     examples::init_tracing();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["serve", addr] => serve(addr).await,
         ["connect", url] => connect(url).await,
         _ => {

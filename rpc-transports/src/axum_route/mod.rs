@@ -92,7 +92,7 @@ fn websocket_session(upgrade: WebSocketUpgrade, main: Stub, config: &HttpConfig)
         .on_upgrade(move |socket| async move {
             // The session runs on its own tasks until either side closes.
             // JSON until the peer speaks: browsers only take text frames; a Rust peer that sends
-        // MessagePack (binary frames) is answered in kind.
+            // MessagePack (binary frames) is answered in kind.
             Session::builder()
                 .codec(Auto::prefer_json())
                 .limits(limits)
