@@ -16,7 +16,10 @@ mod interop {
     pub mod rust_battery;
 }
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use interop::rust_battery::{self, Scenario};
 use tests::interop::{ChildProcess, JsReport, setup};
@@ -54,27 +57,33 @@ async fn prepare() -> PathBuf {
     .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
-/// `node SCRIPT ARGS…` in `tests/interop`, with `--skip-streams` while [`SKIP_STREAMS`].
+/// `node SCRIPT ARGS…` in `tests/interop`.
 fn node_script(script: &str, args: &[&str]) -> Command {
     let mut command = Command::new("node");
     command
         .arg(script)
         .args(args)
         .current_dir(setup::interop_dir());
-    if SKIP_STREAMS && script != "server.mjs" {
+    command
+}
+
+/// A JS battery (`battery.mjs` or `reverse.mjs`), with `--skip-streams` while [`SKIP_STREAMS`].
+fn js_battery(script: &str, args: &[&str]) -> Command {
+    let mut command = node_script(script, args);
+    if SKIP_STREAMS {
         command.arg("--skip-streams");
     }
     command
 }
 
-fn conformance(binary: &PathBuf, args: &[&str]) -> Command {
+fn conformance(binary: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(binary);
     command.args(args);
     command
 }
 
 /// `conformance serve 127.0.0.1:0`, and its port.
-async fn rust_server(binary: &PathBuf) -> (ChildProcess, u16) {
+async fn rust_server(binary: &Path) -> (ChildProcess, u16) {
     let mut server = ChildProcess::spawn(
         "conformance serve",
         conformance(binary, &["serve", "127.0.0.1:0"]),
@@ -90,7 +99,7 @@ async fn direction_1_capnweb_client_calls_rust_server_over_websocket() {
     let url = format!("ws://127.0.0.1:{port}/rpc");
     let battery = ChildProcess::spawn(
         "battery.mjs (WebSocket)",
-        node_script("battery.mjs", &[&url]),
+        js_battery("battery.mjs", &[&url]),
     );
     let run = battery.finish(BATTERY_DEADLINE).await;
     let report = JsReport::assert_all_passed(&run, MIN_JS_CHECKS);
@@ -104,7 +113,7 @@ async fn direction_2_capnweb_client_calls_rust_server_over_http_batch() {
     let url = format!("http://127.0.0.1:{port}/rpc");
     let battery = ChildProcess::spawn(
         "battery.mjs (HTTP batch)",
-        node_script("battery.mjs", &[&url, "--batch"]),
+        js_battery("battery.mjs", &[&url, "--batch"]),
     );
     let run = battery.finish(BATTERY_DEADLINE).await;
     let report = JsReport::assert_all_passed(&run, MIN_JS_CHECKS);
@@ -157,7 +166,7 @@ async fn direction_3_rust_client_calls_capnweb_server_over_http_batch() {
 #[tokio::test]
 async fn direction_4_capnweb_server_calls_rust_client() {
     let binary = prepare().await;
-    let mut reverse = ChildProcess::spawn("reverse.mjs", node_script("reverse.mjs", &["0"]));
+    let mut reverse = ChildProcess::spawn("reverse.mjs", js_battery("reverse.mjs", &["0"]));
     let port = reverse.listening_port(START_DEADLINE).await;
     let url = format!("ws://127.0.0.1:{port}/rpc");
     let client = ChildProcess::spawn(
