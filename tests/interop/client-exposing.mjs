@@ -1,8 +1,8 @@
 // node client-exposing.mjs URL: the JS stand-in for `conformance connect URL`.
 // Connects to a WebSocket server and exposes Conformance as this side's main;
 // stays until the server closes the connection, then exits 0.
-import "./node-websocket.mjs";
-import { newWebSocketRpcSession } from "capnweb";
+import { WebSocket } from "./node-websocket.mjs";
+import { RpcSession, WebSocketTransport } from "capnweb";
 import { Conformance } from "./conformance.mjs";
 
 const url = process.argv[2];
@@ -10,7 +10,10 @@ if (!url) {
   console.error("usage: node client-exposing.mjs URL");
   process.exit(2);
 }
-const server = newWebSocketRpcSession(url, new Conformance());
+// An RpcSession of our own (not newWebSocketRpcSession) so that the main
+// object's sessionStats() can read this session's tables.
+const session = new RpcSession(new WebSocketTransport(new WebSocket(url)), new Conformance(() => session.getStats()));
+const server = session.getRemoteMain();
 server.onRpcBroken((err) => {
   console.error(`connection ended: ${err?.message ?? err}`);
   process.exit(0);

@@ -56,6 +56,24 @@ async function readAll(stream, onChunk) {
 }
 
 export class Conformance extends RpcTarget {
+  #sessionStats;
+  // `sessionStats` reads the serving session's getStats(); without it (HTTP
+  // batch, where capnweb keeps the session to itself) sessionStats() fails.
+  constructor(sessionStats) {
+    super();
+    this.#sessionStats = sessionStats;
+  }
+  // Test support beyond conformance.md, as in Capstan's conformance program:
+  // the serving session's tables, not counting this call's own export entry,
+  // so a client can check the server is back to {imports: 1, exports: 1}.
+  async sessionStats() {
+    if (!this.#sessionStats) throw new Error("sessionStats is not available on this session");
+    // capnweb runs a method while it decodes the push, and adds the push's
+    // export entry just after; reading the tables a tick later sees it.
+    await null;
+    const { imports, exports } = this.#sessionStats();
+    return { imports, exports: exports - 1 };
+  }
   square(i) {
     return i * i;
   }

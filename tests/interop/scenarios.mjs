@@ -1,15 +1,22 @@
 // The battery: named checks against a stub for a Conformance peer.
-// Each scenario is {name, batch, timeout, run(api)}. `batch: true` means the
-// scenario issues all of its calls before its first await and uses no
+// Each scenario is {name, batch, stream, timeout, leaks, run(api)}. `batch: true`
+// means the scenario issues all of its calls before its first await and uses no
 // callbacks or streams, so it also runs over HTTP batch (one fresh session each).
+// `stream: true` marks the stream scenarios, which `--skip-streams` leaves out
+// (for a peer that does not implement streams yet).
 import { RpcTarget, RpcStub } from "capnweb";
 import { assertSame, assertRejects } from "./compare.mjs";
 import { CHUNK, patternChunk, isPatternChunk, patternChecksum } from "./bytes.mjs";
 
 export const scenarios = [];
 
-function check(name, run, { batch = false, timeout = 10_000, leaks } = {}) {
-  scenarios.push({ name, run, batch, timeout, leaks });
+function check(name, run, { batch = false, stream = false, timeout = 10_000, leaks } = {}) {
+  scenarios.push({ name, run, batch, stream, timeout, leaks });
+}
+
+// A stream scenario, which `--skip-streams` leaves out.
+function streamCheck(name, run, options = {}) {
+  check(name, run, { ...options, stream: true });
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -394,12 +401,12 @@ check("echo-1mib-bytes", async (api) => {
 
 // ---- streams ----
 
-check("count-to", async (api) => {
+streamCheck("count-to", async (api) => {
   assertSame(await readAll(await api.countTo(5)), [0, 1, 2, 3, 4]);
   assertSame(await readAll(await api.countTo(0)), [], "countTo(0)");
 });
 
-check("count-to-cancel", async (api) => {
+streamCheck("count-to-cancel", async (api) => {
   const reader = (await api.countTo(1e9)).getReader();
   const got = [];
   for (let i = 0; i < 10; i++) got.push((await reader.read()).value);
@@ -408,19 +415,19 @@ check("count-to-cancel", async (api) => {
   assertSame(await api.square(5), 25, "after cancel");
 });
 
-check("sum-stream", async (api) => {
+streamCheck("sum-stream", async (api) => {
   assertSame(await api.sumStream(streamOf([1, 2, 3, 4.5])), 10.5);
 });
 
-check("sum-stream-empty", async (api) => {
+streamCheck("sum-stream-empty", async (api) => {
   assertSame(await api.sumStream(streamOf([])), 0);
 });
 
-check("chat", async (api) => {
+streamCheck("chat", async (api) => {
   assertSame(await readAll(await api.chat(streamOf(["a", "b"]))), ["A", "B", "bye"]);
 });
 
-check("chat-interactive", async (api) => {
+streamCheck("chat-interactive", async (api) => {
   let input;
   const out = (await api.chat(new ReadableStream({ start: (c) => void (input = c) }))).getReader();
   input.enqueue("hello");
@@ -432,7 +439,7 @@ check("chat-interactive", async (api) => {
   assertSame((await out.read()).done, true, "end of output");
 });
 
-check("write-to", async (api) => {
+streamCheck("write-to", async (api) => {
   const got = [];
   let closed = false;
   const sink = new WritableStream({ write: (x) => void got.push(x), close: () => void (closed = true) });
@@ -458,9 +465,9 @@ async function checkDownload(api, size) {
   assertSame(received, size, "bytes received");
 }
 
-check("download-empty", (api) => checkDownload(api, 0));
-check("download-small", (api) => checkDownload(api, 100_000));
-check("download-64mib", (api) => checkDownload(api, 64 * MiB), { timeout: 30_000 });
+streamCheck("download-empty", (api) => checkDownload(api, 0));
+streamCheck("download-small", (api) => checkDownload(api, 100_000));
+streamCheck("download-64mib", (api) => checkDownload(api, 64 * MiB), { timeout: 30_000 });
 
 function patternStream(size, chunkSize) {
   let sent = 0;
@@ -474,16 +481,16 @@ function patternStream(size, chunkSize) {
   }, { highWaterMark: 0 });
 }
 
-check("upload-empty", async (api) => {
+streamCheck("upload-empty", async (api) => {
   assertSame(await api.upload(patternStream(0, CHUNK)), { bytes: 0, checksum: 0 });
 });
 
-check("upload-64mib", async (api) => {
+streamCheck("upload-64mib", async (api) => {
   const size = 64 * MiB;
   assertSame(await api.upload(patternStream(size, MiB)), { bytes: size, checksum: patternChecksum(size) });
 }, { timeout: 30_000 });
 
-check("failing-stream", async (api) => {
+streamCheck("failing-stream", async (api) => {
   const got = [];
   const err = await assertRejects((async () => {
     for await (const x of await api.failingStream(3)) got.push(x);

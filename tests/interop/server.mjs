@@ -3,7 +3,7 @@
 // Prints `LISTENING <port>` once ready; runs until killed.
 import http from "node:http";
 import { WebSocketServer } from "./node-websocket.mjs";
-import { newWebSocketRpcSession, nodeHttpBatchRpcResponse } from "capnweb";
+import { RpcSession, WebSocketTransport, nodeHttpBatchRpcResponse } from "capnweb";
 import { Conformance } from "./conformance.mjs";
 
 const port = Number(process.argv[2] ?? 0);
@@ -23,7 +23,11 @@ const server = http.createServer(async (req, res) => {
 });
 
 const wss = new WebSocketServer({ server, path: "/rpc" });
-wss.on("connection", (ws) => newWebSocketRpcSession(ws, new Conformance()));
+// What newWebSocketRpcSession does, but keeping the RpcSession, so that the
+// main object's sessionStats() can read this connection's tables.
+wss.on("connection", (ws) => {
+  const session = new RpcSession(new WebSocketTransport(ws), new Conformance(() => session.getStats()));
+});
 
 server.listen(port, "127.0.0.1", () => {
   console.log(`LISTENING ${server.address().port}`);

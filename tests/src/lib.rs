@@ -1,6 +1,6 @@
 //! Shared fixtures for Capstan's black-box integration tests: a small calculator interface with
 //! capabilities and callbacks, an implementation that records what happens to it, and helpers
-//! that connect two sessions.
+//! that connect two sessions. [`interop`] is the harness of the interop tests against capnweb.
 
 pub mod streams;
 
@@ -18,6 +18,8 @@ use rpc_core::{
     rpc_interface,
 };
 use serde::{Deserialize, Serialize};
+
+pub mod interop;
 
 /// A user record, for property-path pipelining.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
