@@ -14,6 +14,7 @@ mod interop {
     pub mod capabilities;
     pub mod echo_values;
     pub mod rust_battery;
+    pub mod streams;
 }
 
 use std::{
@@ -25,27 +26,14 @@ use interop::rust_battery::{self, Scenario};
 use tests::interop::{ChildProcess, JsReport, setup};
 use tokio::process::Command;
 
-/// Rust has no streams yet, so the JS battery leaves out its stream scenarios (`--skip-streams`)
-/// and the Rust battery has none. This goes, and the JS stream checks run, when Rust streams
-/// land (issue 4).
-///
-/// The Rust battery's stream scenarios are to be written then, against that API (they cannot
-/// compile before it exists): `countTo(5)` and `countTo(0)` read by Rust; cancelling
-/// `countTo(1e9)` after 10 items, then `square(5)`; `sumStream` of a Rust stream (and of an
-/// empty one); `chat` with a finished input and interactively (replies while the input is
-/// open, `"bye"` after the half-close); `writeTo` into a Rust sink (closed afterwards);
-/// `download` and `upload` of 0 bytes and 64 MiB with the `i % 251` checksum; `failingStream(3)`
-/// ending in `RangeError("stream failed")`.
-const SKIP_STREAMS: bool = true;
-
 /// How long a program may take to print `LISTENING <port>`.
 const START_DEADLINE: Duration = Duration::from_secs(30);
 /// How long a whole battery may take.
 const BATTERY_DEADLINE: Duration = Duration::from_secs(120);
 /// Fewer checks than this means a battery silently ran less than it should.
-const MIN_JS_CHECKS: usize = 90;
-const MIN_RUST_WS_CHECKS: usize = 90;
-const MIN_RUST_BATCH_CHECKS: usize = 70;
+const MIN_JS_CHECKS: usize = 95;
+const MIN_RUST_WS_CHECKS: usize = 110;
+const MIN_RUST_BATCH_CHECKS: usize = 90;
 
 /// Installs the Node packages and builds `conformance` (each once per test binary).
 async fn prepare() -> PathBuf {
@@ -67,13 +55,9 @@ fn node_script(script: &str, args: &[&str]) -> Command {
     command
 }
 
-/// A JS battery (`battery.mjs` or `reverse.mjs`), with `--skip-streams` while [`SKIP_STREAMS`].
+/// A JS battery (`battery.mjs` or `reverse.mjs`), streams included.
 fn js_battery(script: &str, args: &[&str]) -> Command {
-    let mut command = node_script(script, args);
-    if SKIP_STREAMS {
-        command.arg("--skip-streams");
-    }
-    command
+    node_script(script, args)
 }
 
 fn conformance(binary: &Path, args: &[&str]) -> Command {
@@ -132,6 +116,7 @@ fn rust_scenarios() -> Vec<Scenario> {
     let mut all = interop::calls::scenarios();
     all.extend(interop::echo_values::scenarios());
     all.extend(interop::capabilities::scenarios());
+    all.extend(interop::streams::scenarios());
     all
 }
 
@@ -179,27 +164,4 @@ async fn direction_4_capnweb_server_calls_rust_client() {
     let report = JsReport::assert_all_passed(&run, MIN_JS_CHECKS);
     assert!(client.succeeded(), "{}", client.describe());
     println!("direction 4: {} checks passed", report.passed);
-}
-
-/// The Rust battery's `.map()` scenarios over HTTP batch, which fail today: the deep resolution
-/// of capnweb's per-element promises loses the race against the end of the batch (see the
-/// KNOWN BUG note in `interop/calls.rs`). Un-ignore, and mark those scenarios batch-compatible
-/// again, once rpc-core delivers resolutions that arrived before the session ended.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known rpc-core bug: a remap answered with promises fails over HTTP batch"]
-async fn map_over_http_batch_known_bug() {
-    let (_server, port) = capnweb_server().await;
-    let url = format!("http://127.0.0.1:{port}/rpc");
-    let mut maps: Vec<Scenario> = rust_scenarios()
-        .into_iter()
-        .filter(|s| s.name == "map-array" || s.name == "map-capture")
-        .collect();
-    for s in &mut maps {
-        s.batch = true;
-    }
-    let outcomes =
-        tokio::time::timeout(BATTERY_DEADLINE, rust_battery::run_over_batch(&url, &maps))
-            .await
-            .expect("within the deadline");
-    rust_battery::assert_all_passed("rust-batch-map", &outcomes, 2);
 }

@@ -147,18 +147,28 @@ async fn dropping_a_call_cancels_the_streams_it_created() {
         let (server, client, imp) = pair(&codec);
         let api: StreamsClient = client.main_as();
         let (tx, input) = RpcStream::<u64>::channel(4);
+        let producer = tokio::spawn(async move {
+            let mut i = 0;
+            while tx.send(i).await.is_ok() {
+                i += 1;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            i
+        });
         let call = api.drain_forever(input);
-        tx.send(1).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
         drop(call);
-        // The callee's handler is dropped, its reader with it, and our producer learns.
-        tokio::time::timeout(Duration::from_secs(5), tx.closed())
+        // The callee's handler is dropped, its reader with it, and our producer learns at its
+        // next writes.
+        tokio::time::timeout(Duration::from_secs(5), producer)
             .await
-            .expect("the producer sees the cancel");
+            .expect("the producer sees the cancel")
+            .unwrap();
         eventually("the handler was dropped", || {
             imp.log.drain_dropped.load(Ordering::SeqCst)
         })
         .await;
-        drop((api, tx));
+        drop(api);
         wait_for_stats(&client, INITIAL).await;
         wait_for_stats(&server, INITIAL).await;
     }
@@ -190,10 +200,14 @@ async fn a_disconnect_fails_open_streams_on_both_sides() {
             }
         };
         assert_eq!(err.kind(), ErrorKind::Disconnected, "{err}");
-        assert_eq!(call.await.unwrap().unwrap_err().kind(), ErrorKind::Disconnected);
+        assert_eq!(
+            call.await.unwrap().unwrap_err().kind(),
+            ErrorKind::Disconnected
+        );
         // ...and so does the server's reader of our stream.
         eventually("the server's read ends", || {
-            imp.log.drain_ended.lock().unwrap().is_some() || imp.log.drain_dropped.load(Ordering::SeqCst)
+            imp.log.drain_ended.lock().unwrap().is_some()
+                || imp.log.drain_dropped.load(Ordering::SeqCst)
         })
         .await;
         if let Some(ended) = *imp.log.drain_ended.lock().unwrap() {

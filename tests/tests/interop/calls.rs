@@ -169,11 +169,8 @@ fn pipelining() -> Vec<Scenario> {
                 "incrementCounter",
             )
         }),
-        // KNOWN BUG (rpc-core), so not over HTTP batch for now: capnweb answers a remap with
-        // per-element promises resolved in the same response, but the batch's end breaks the
-        // session before Capstan has delivered the deep resolution, and the map fails with
-        // "Batch RPC request ended." `map_over_http_batch_known_bug` in interop.rs reproduces it.
-        scenario("map-array", false, |api| async move {
+        // capnweb answers with per-element promises, resolved in the same batch response.
+        scenario("map-array", true, |api| async move {
             let squares = api.generate_fibonacci(6.0).map(|x| api.square(x));
             let want = vec![0.0, 1.0, 1.0, 4.0, 9.0, 25.0];
             same(squares.await.or_fail("map")?, want, "fib(6).map(square)")
@@ -183,8 +180,7 @@ fn pipelining() -> Vec<Scenario> {
             let squares = api.generate_fibonacci(0.0).map(|x| api.square(x));
             same(squares.await.or_fail("map")?, vec![], "fib(0).map(square)")
         }),
-        // Not over HTTP batch: the known bug above.
-        scenario("map-capture", false, |api| async move {
+        scenario("map-capture", true, |api| async move {
             // The closure captures a counter that lives on the server.
             let counter = api.make_counter(100.0);
             let got = api.generate_fibonacci(5.0).map(|x| counter.increment(x));

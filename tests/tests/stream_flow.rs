@@ -1,0 +1,102 @@
+//! Stream flow control: many small items share a message between Capstan peers, and the
+//! writer's window (configurable) bounds how far a producer runs ahead of a reader.
+
+use std::{sync::atomic::Ordering, time::Duration};
+
+use futures::StreamExt;
+use rpc_core::{Limits, Session, codec::Json, codec::MsgPack};
+use rpc_transports::testing::FrameCounter;
+use tests::streams::{StreamsClient, StreamsImpl, StreamsServer};
+
+#[tokio::test]
+async fn many_small_items_share_a_message_between_capstan_peers() {
+    let (a, b) = rpc_transports::memory::pair();
+    let server_side = FrameCounter::new(a);
+    let counts = server_side.counts();
+    let _server = Session::builder()
+        .codec(MsgPack)
+        .main(StreamsServer::new(StreamsImpl::default()))
+        .start(server_side);
+    let client = Session::builder().codec(MsgPack).start(b);
+    let api: StreamsClient = client.main_as();
+    let n = 100_000u64;
+    let mut s = api.count(n).await.unwrap();
+    let mut next = 0;
+    while let Some(x) = s.next().await {
+        assert_eq!(x.unwrap(), next);
+        next += 1;
+    }
+    assert_eq!(next, n);
+    let frames = counts.sent();
+    assert!(frames < (n / 50) as usize, "{frames} frames for {n} items");
+}
+
+#[tokio::test]
+async fn a_capnweb_peer_gets_one_write_per_item() {
+    // capnweb knows only `write`, so a JSON session sends one message per item.
+    let (a, b) = rpc_transports::memory::pair();
+    let server_side = FrameCounter::new(a);
+    let counts = server_side.counts();
+    let _server = Session::builder()
+        .codec(Json)
+        .main(StreamsServer::new(StreamsImpl::default()))
+        .start(server_side);
+    let client = Session::builder().codec(Json).start(b);
+    let api: StreamsClient = client.main_as();
+    let items: Vec<u64> = api
+        .count(2_000)
+        .await
+        .unwrap()
+        .map(|x| x.unwrap())
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2_000);
+    assert!(counts.sent() >= 2_000, "{} frames", counts.sent());
+}
+
+/// How many items the endless producer gets ahead of a reader that has read nothing, when the
+/// server (the writer) has `window` bytes of window.
+async fn run_ahead(window: usize) -> u64 {
+    let imp = StreamsImpl::default();
+    let (a, b) = rpc_transports::memory::pair();
+    let limits = Limits {
+        stream_window_bytes: window,
+        ..Limits::default()
+    };
+    let _server = Session::builder()
+        .codec(MsgPack)
+        .limits(limits)
+        .main(StreamsServer::new(imp.clone()))
+        .start(a);
+    let client = Session::builder().codec(MsgPack).start(b);
+    let api: StreamsClient = client.main_as();
+    let mut s = api.endless().await.unwrap();
+    assert_eq!(s.next().await.unwrap().unwrap(), 0);
+    // Read nothing more; let the producer run as far as flow control allows.
+    let mut last = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = imp.log.produced.load(Ordering::SeqCst);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+#[tokio::test]
+async fn the_window_bounds_how_far_the_writer_runs_ahead() {
+    let small = run_ahead(1024).await;
+    let default = run_ahead(Limits::default().stream_window_bytes).await;
+    // The reader's side accepts 64 KiB before it must read (8 bytes an item), the writer's
+    // window the rest.
+    assert!(small < 10_000, "a 1 KiB window let {small} items ahead");
+    assert!(
+        default > 30_000,
+        "the default window let only {default} items ahead"
+    );
+    assert!(
+        default < 60_000,
+        "the default window let {default} items ahead"
+    );
+}
