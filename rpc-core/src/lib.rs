@@ -32,7 +32,7 @@ pub use frame::Frame;
 pub use limits::Limits;
 pub use promise::RpcPromise;
 pub use rpc_macros::rpc_interface;
-pub use serve::serve;
+pub use serve::{Server, serve};
 pub use session::{Session, SessionBuilder, SessionStats};
 pub use stream::{RpcSink, RpcStream, StreamSender};
 pub use stub::Stub;

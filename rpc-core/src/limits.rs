@@ -1,8 +1,11 @@
 //! Limits enforced on what a peer sends.
 
-/// Per-session limits, enforced on receive.
+/// Per-session limits, enforced on what the peer sends.
 ///
-/// The defaults are at least as strict as capnweb 0.12's `RpcLimits`.
+/// The defaults are at least as strict as capnweb 0.12's `RpcLimits` (which bounds frames,
+/// depth and bigints, and nothing else). Exceeding a session-wide limit aborts the session with
+/// a message naming it; exceeding a per-call limit rejects that call with an error of kind
+/// [`ErrorKind::LimitExceeded`](crate::ErrorKind::LimitExceeded).
 ///
 /// ```
 /// use rpc_core::Limits;
@@ -23,6 +26,16 @@ pub struct Limits {
     /// Most bytes buffered for one incoming stream before its writer is refused (a peer that
     /// respects its window never comes near it).
     pub max_stream_buffer_bytes: usize,
+    /// Most entries in the import table: objects and promises the peer exports to us. Over it,
+    /// the session aborts.
+    pub max_imports: usize,
+    /// Most entries in the export table: the peer's calls (pulled or not) and the objects we
+    /// gave it. Over it, the session aborts.
+    pub max_exports: usize,
+    /// Most of the peer's calls running at once; a call over it is rejected.
+    pub max_calls_in_flight: usize,
+    /// Most calls and references waiting on one unresolved result; a call over it is rejected.
+    pub max_queued_per_promise: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +46,10 @@ impl Default for Limits {
             max_bigint_digits: 16_384,
             stream_window_bytes: 256 * 1024,
             max_stream_buffer_bytes: 16 * 1024 * 1024,
+            max_imports: 16_384,
+            max_exports: 16_384,
+            max_calls_in_flight: 4_096,
+            max_queued_per_promise: 1_024,
         }
     }
 }

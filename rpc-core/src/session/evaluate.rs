@@ -153,6 +153,7 @@ impl<'a> Evaluator<'a> {
                 "export ID {id} has the wrong sign: exporters choose negative IDs"
             )));
         }
+        self.note_introduction(id)?;
         let entry = self.state.imports.entry(id).or_insert(ImportEntry {
             introductions: 0,
             handles: 0,
@@ -192,6 +193,7 @@ impl<'a> Evaluator<'a> {
                 "promise ID {id} has the wrong sign: exporters choose negative IDs"
             )));
         }
+        self.note_introduction(id)?;
         if self.state.imports.contains_key(&id) {
             // capnweb turns a reused promise ID into an error value; so do we.
             return Ok(Value::Error(RpcError::protocol(format!(
@@ -221,6 +223,20 @@ impl<'a> Evaluator<'a> {
             },
             Vec::new(),
         )))
+    }
+
+    /// Bounds the import table, and remembers how far the peer's export IDs have gone (so a
+    /// resolve naming an ID never introduced can be told from a late one).
+    fn note_introduction(&mut self, id: Id) -> Result<(), RpcError> {
+        let max = self.shared.limits.max_imports;
+        if !self.state.imports.contains_key(&id) && self.state.imports.len() >= max {
+            return Err(RpcError::limit(
+                "max_imports",
+                format!("the peer exported more than {max} objects and promises"),
+            ));
+        }
+        self.state.peer_lowest_export = self.state.peer_lowest_export.min(id);
+        Ok(())
     }
 
     fn import_ref(&self, id: Id) -> Arc<ImportRef> {
@@ -254,6 +270,15 @@ impl<'a> Evaluator<'a> {
                 dependents,
                 ..
             } => {
+                let max = self.shared.limits.max_queued_per_promise;
+                if *dependents as usize >= max && pending.peek().is_none() {
+                    // A per-call limit: this call fails, the session goes on.
+                    let full = RpcError::limit(
+                        "max_queued_per_promise",
+                        format!("more than {max} calls wait on result {id}"),
+                    );
+                    return Ok(Target::Value(Value::Stub(Stub::broken(full))));
+                }
                 *dependents += 1;
                 Target::Pending(pending.clone())
             }

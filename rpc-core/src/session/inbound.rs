@@ -28,10 +28,7 @@ pub(crate) fn handle(shared: &Arc<SessionShared>, message: Message) -> Result<()
     match message {
         Message::Push(expr) => push(shared, expr, false),
         Message::Stream(expr) => push(shared, expr, true),
-        Message::Pipe => {
-            pipe(shared);
-            Ok(())
-        }
+        Message::Pipe => pipe(shared),
         Message::Pull(id) => pull(shared, id),
         Message::Resolve(id, expr) => settle(shared, id, expr, true),
         Message::Reject(id, expr) => settle(shared, id, expr, false),
@@ -46,8 +43,9 @@ pub(crate) fn handle(shared: &Arc<SessionShared>, message: Message) -> Result<()
 
 /// `["pipe"]`: the peer will write a stream into the next export ID; its readable end is
 /// named later by `["readable", id]`.
-fn pipe(shared: &Arc<SessionShared>) {
+fn pipe(shared: &Arc<SessionShared>) -> Result<(), RpcError> {
     let mut st = shared.lock();
+    check_exports(shared, st.exports.len())?;
     let id = st.peer_next_push;
     st.peer_next_push += 1;
     let pipe = SinkTarget::pipe(shared.limits.max_stream_buffer_bytes);
@@ -58,14 +56,29 @@ fn pipe(shared: &Arc<SessionShared>) {
             kind: ExportKind::Capability(Stub::new(pipe)),
         },
     );
+    Ok(())
+}
+
+/// Every push, stream and pipe of the peer's takes an export entry until released; a peer
+/// that never releases them must not grow the table without bound.
+fn check_exports(shared: &SessionShared, len: usize) -> Result<(), RpcError> {
+    let max = shared.limits.max_exports;
+    if len >= max {
+        return Err(RpcError::limit(
+            "max_exports",
+            format!("the peer holds more than {max} results and objects unreleased"),
+        ));
+    }
+    Ok(())
 }
 
 /// A `push`, or a `stream` (`stream`: implicitly pulled, and forgotten once answered).
 fn push(shared: &Arc<SessionShared>, expr: Expr, stream: bool) -> Result<(), RpcError> {
     let pending = Pending::new();
     let (abort, registration) = AbortHandle::new_pair();
-    let (id, root, jobs) = {
+    let (id, root, jobs, refusal) = {
         let mut st = shared.lock();
+        check_exports(shared, st.exports.len())?;
         let id = st.peer_next_push;
         st.peer_next_push += 1;
         let mut ev = Evaluator::new(shared, &mut st);
@@ -84,7 +97,28 @@ fn push(shared: &Arc<SessionShared>, expr: Expr, stream: bool) -> Result<(), Rpc
                 },
             },
         );
-        (id, root, jobs)
+        let refusal = match &root {
+            Root::Delivery(_) if st.draining => Some(RpcError::with_kind(
+                crate::ErrorKind::Canceled,
+                "Error",
+                "the server is shutting down",
+            )),
+            Root::Delivery(_) if st.calls_running >= shared.limits.max_calls_in_flight => {
+                Some(RpcError::limit(
+                    "max_calls_in_flight",
+                    format!(
+                        "more than {} calls are running",
+                        shared.limits.max_calls_in_flight
+                    ),
+                ))
+            }
+            Root::Delivery(_) => {
+                st.calls_running += 1;
+                None
+            }
+            Root::Value(_) => None,
+        };
+        (id, root, jobs, refusal)
     };
     run_jobs(shared, jobs);
     if stream {
@@ -94,9 +128,14 @@ fn push(shared: &Arc<SessionShared>, expr: Expr, stream: bool) -> Result<(), Rpc
         pending.on_settle(move |outcome| session.send_resolution(id, outcome));
     }
     let settler = pending.settler();
-    match root {
-        Root::Value(v) => settler.settle(Ok(v)),
-        Root::Delivery(d) => deliver(shared, d, settler, Some(registration)),
+    match (root, refusal) {
+        (Root::Value(v), _) => settler.settle(Ok(v)),
+        (Root::Delivery(_), Some(refusal)) => settler.settle(Err(refusal)),
+        (Root::Delivery(d), None) => {
+            let session = shared.clone();
+            pending.on_settle(move |_| session.lock().calls_running -= 1);
+            deliver(shared, d, settler, Some(registration))
+        }
     }
     Ok(())
 }
@@ -196,7 +235,17 @@ fn settle(shared: &Arc<SessionShared>, id: Id, expr: Expr, ok: bool) -> Result<(
         let value = ev.value(expr)?;
         let jobs = std::mem::take(&mut ev.jobs);
         let deep = ev.made_promises;
+        let never_introduced = if id >= 0 {
+            id >= st.next_push
+        } else {
+            id < st.peer_lowest_export
+        };
         let pending = match st.imports.get_mut(&id) {
+            None if never_introduced => {
+                return Err(RpcError::protocol(format!(
+                    "resolve of import ID {id}, which was never introduced"
+                )));
+            }
             // Already released: the value is dropped, releasing whatever it holds.
             None => None,
             Some(entry) => match &mut entry.result {

@@ -7,9 +7,12 @@ mod inbound;
 mod shared;
 mod tables;
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
 };
 
 use futures::StreamExt;
@@ -253,6 +256,49 @@ impl Session {
                 let _ = pending.wait().await;
             }
         }
+    }
+
+    /// Shuts the session down gracefully: new calls from the peer are refused, calls in flight
+    /// finish and their results are sent, for up to `grace`; then the connection is closed (or,
+    /// if the grace period ran out, aborted).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_core::{Session, Stub, Value, RpcError};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = rpc_core::testing::memory_pair();
+    /// let server = Session::builder()
+    ///     .main(Stub::from_fn(|_| async {
+    ///         tokio::time::sleep(Duration::from_millis(50)).await;
+    ///         Ok::<_, RpcError>(Value::from("done"))
+    ///     }))
+    ///     .start(a);
+    /// let client = Session::builder().start(b);
+    /// let call = client.main().call_function(vec![]);
+    /// tokio::time::sleep(Duration::from_millis(10)).await;
+    /// server.shutdown(Duration::from_secs(5)).await;
+    /// assert_eq!(call.await.unwrap(), Value::from("done")); // the call in flight finished
+    /// # });
+    /// ```
+    pub async fn shutdown(&self, grace: Duration) {
+        self.shared.lock().draining = true;
+        self.shared.answer_all();
+        let finished = tokio::time::timeout(grace, async {
+            while self.shared.lock().calls_running > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            self.drain().await;
+        })
+        .await;
+        match finished {
+            Ok(()) => self.shared.command(Command::Close(RpcError::disconnected(
+                "the server shut down",
+            ))),
+            Err(_) => self.abort(RpcError::error(format!(
+                "the server shut down; calls still running after the {grace:?} grace period were cancelled"
+            ))),
+        }
+        self.closed().await;
     }
 
     /// Aborts the session: the peer is told why, and everything pending fails with `reason`.

@@ -49,6 +49,12 @@ pub(crate) struct SessionState {
     pub(crate) peer_next_push: Id,
     pub(crate) broken: Option<RpcError>,
     on_broken: Vec<BrokenCallback>,
+    /// The peer's calls that are running now.
+    pub(crate) calls_running: usize,
+    /// Shutting down: new calls are refused.
+    pub(crate) draining: bool,
+    /// The lowest export ID the peer has introduced; IDs below it were never introduced.
+    pub(crate) peer_lowest_export: Id,
 }
 
 pub(crate) struct SessionShared {
@@ -105,6 +111,9 @@ impl SessionShared {
                 peer_next_push: 1,
                 broken: None,
                 on_broken: Vec::new(),
+                calls_running: 0,
+                draining: false,
+                peer_lowest_export: 0,
             }),
             codec,
             outbound,
@@ -346,6 +355,30 @@ impl SessionShared {
         };
         promises.start(self);
         drop(outcome);
+    }
+
+    /// Marks every result of the peer's calls as pulled, so each is sent once it settles, asked
+    /// for or not. A graceful shutdown does this so that no accepted call loses its result.
+    pub(crate) fn answer_all(self: &Arc<Self>) {
+        let unasked: Vec<(Id, Pending)> = {
+            let mut st = self.lock();
+            st.exports
+                .iter_mut()
+                .filter_map(|(id, e)| match &mut e.kind {
+                    ExportKind::Result {
+                        pending, pulled, ..
+                    } if !*pulled => {
+                        *pulled = true;
+                        Some((*id, pending.clone()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        for (id, pending) in unasked {
+            let session = self.clone();
+            pending.on_settle(move |outcome| session.send_resolution(id, outcome));
+        }
     }
 
     /// Results the peer has pulled (or we promised) that have not settled yet.
