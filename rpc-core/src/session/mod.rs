@@ -61,7 +61,11 @@ pub struct SessionBuilder {
     main: Option<Stub>,
     codec: Arc<dyn Codec>,
     limits: Limits,
+    keepalive: Option<Duration>,
 }
+
+/// The default keepalive interval.
+const KEEPALIVE: Duration = Duration::from_secs(60);
 
 impl Default for SessionBuilder {
     fn default() -> Self {
@@ -69,6 +73,7 @@ impl Default for SessionBuilder {
             main: None,
             codec: Arc::new(Auto::default()),
             limits: Limits::default(),
+            keepalive: Some(KEEPALIVE),
         }
     }
 }
@@ -90,6 +95,15 @@ impl SessionBuilder {
     /// The limits enforced on what the peer sends.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// How long the peer may stay silent before a heartbeat checks it is there; if the
+    /// heartbeat is not answered within the same time, the session ends with a
+    /// [`Disconnected`](crate::ErrorKind::Disconnected) error and every pending call fails.
+    /// `None` turns it off. Default: 60 s.
+    pub fn keepalive(mut self, interval: Option<Duration>) -> Self {
+        self.keepalive = interval.filter(|i| !i.is_zero());
         self
     }
 
@@ -123,6 +137,7 @@ impl SessionBuilder {
             stream,
             cmd_rx,
             self.codec,
+            self.keepalive,
         ));
         tracing::debug!(session = id, "session started");
         Session { shared }

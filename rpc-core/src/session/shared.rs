@@ -198,6 +198,11 @@ impl SessionShared {
         })
     }
 
+    /// Pushes `null`: the cheapest exchange every Cap'n Web peer answers (a keepalive).
+    pub(crate) fn push_value(self: &Arc<Self>) -> RpcPromise {
+        self.push(|_| Expr::Null)
+    }
+
     /// Pushes the expression `build` makes (devaluating under the lock, so IDs are allocated in
     /// send order) and returns the promise of its result.
     fn push(self: &Arc<Self>, build: impl FnOnce(&mut Devaluator) -> Expr) -> RpcPromise {
