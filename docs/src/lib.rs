@@ -3,3 +3,6 @@
 
 #[doc = include_str!("../../README.md")]
 pub mod readme {}
+
+#[doc = include_str!("../browser.md")]
+pub mod browser {}

@@ -1,6 +1,7 @@
 //! Runnable Capstan examples; each program is in `src/bin`. Interfaces shared between programs
 //! and tests live here.
 
+pub mod browser;
 pub mod conformance;
 
 /// Installs a `tracing` subscriber that prints to stderr, filtered by `RUST_LOG` (default:
