@@ -4,6 +4,7 @@
 
 mod callback;
 pub mod codec;
+pub mod deadline;
 mod deliver;
 mod error;
 mod frame;

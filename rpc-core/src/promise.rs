@@ -5,12 +5,14 @@ use std::{
     marker::PhantomData,
     pin::Pin,
     sync::{Arc, OnceLock},
+    time::Duration,
 };
 
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 
 use crate::{
-    RpcError, Stub, TypedStub, deliver,
+    RpcError, Stub, TypedStub, deadline, deliver,
     pending::Pending,
     protocol::PathKey,
     remap::record,
@@ -56,6 +58,8 @@ pub(crate) enum Source {
 pub struct RpcPromise<T = Value> {
     pub(crate) source: Source,
     pub(crate) path: Vec<PathKey>,
+    /// Awaiting fails with a timeout after this (see [`crate::deadline`]).
+    deadline: Option<Instant>,
     pipelined: OnceLock<Box<T>>,
     _type: PhantomData<fn() -> T>,
 }
@@ -65,6 +69,7 @@ impl<T> Clone for RpcPromise<T> {
         RpcPromise {
             source: self.source.clone(),
             path: self.path.clone(),
+            deadline: self.deadline,
             pipelined: OnceLock::new(),
             _type: PhantomData,
         }
@@ -87,6 +92,7 @@ impl RpcPromise {
         RpcPromise {
             source,
             path,
+            deadline: deadline::outgoing(),
             pipelined: OnceLock::new(),
             _type: PhantomData,
         }
@@ -175,8 +181,17 @@ impl RpcPromise {
         record::map(self, |input| Ok(f(input)))
     }
 
-    /// Waits for the value.
+    /// Waits for the value (failing with a timeout if the promise has a deadline that passes).
     pub async fn resolve(self) -> Result<Value, RpcError> {
+        match self.deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, self.settle())
+                .await
+                .unwrap_or_else(|_| Err(deadline::expired())),
+            None => self.settle().await,
+        }
+    }
+
+    async fn settle(self) -> Result<Value, RpcError> {
         match (&self.source, self.path.is_empty()) {
             (Source::Remote { import, result }, true) => {
                 import.session.pull(import.id);
@@ -212,9 +227,29 @@ impl<T> RpcPromise<T> {
         RpcPromise {
             source: self.source,
             path: self.path,
+            deadline: self.deadline,
             pipelined: OnceLock::new(),
             _type: PhantomData,
         }
+    }
+
+    /// Gives up waiting after `duration`: awaiting then fails with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout), and dropping the promise releases
+    /// the call, which cancels the remote work.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_core::{ErrorKind, RpcPromise};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let never: RpcPromise<i64> = RpcPromise::from_future(std::future::pending()).typed();
+    /// let err = never.timeout(Duration::from_millis(10)).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Timeout);
+    /// # });
+    /// ```
+    pub fn timeout(mut self, duration: Duration) -> Self {
+        let deadline = Instant::now() + duration;
+        self.deadline = Some(self.deadline.map_or(deadline, |d| d.min(deadline)));
+        self
     }
 
     /// The same promise, untyped.

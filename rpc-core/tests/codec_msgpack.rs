@@ -330,7 +330,10 @@ fn malformed_messages_and_values() {
         Mp::new().arr(1).int(1),
         Mp::new().arr(2).s("bogus").int(1),
         Mp::new().arr(1).s("push"),
-        Mp::new().arr(3).s("push").int(1).int(2),
+        // A third element is a deadline (a Capstan extension): it must be a whole number.
+        Mp::new().arr(3).s("push").int(1).s("soon"),
+        Mp::new().arr(3).s("push").int(1).int(-5),
+        Mp::new().arr(4).s("push").int(1).int(2).int(3),
         Mp::new().arr(2).s("pull").s("x"),
         Mp::new().arr(2).s("pull").uint(u64::MAX),
         Mp::new()
@@ -606,4 +609,17 @@ fn msg_value(msg: &Message) -> Expr {
         Message::Resolve(_, value) => value.clone(),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_push_with_a_deadline_round_trips_in_msgpack_and_degrades_to_a_push_in_json() {
+    use rpc_core::codec::Json;
+    let msg = Message::PushDeadline(
+        Expr::pipeline(0, Some(vec!["f".into()]), Some(vec![])),
+        1500,
+    );
+    let frame = MsgPack.encode(&msg).unwrap();
+    assert_eq!(MsgPack.decode(&frame, &Limits::default()).unwrap(), msg);
+    let json = Json.encode(&msg).unwrap();
+    assert_eq!(json.as_bytes(), br#"["push",["pipeline",0,["f"],[]]]"#);
 }

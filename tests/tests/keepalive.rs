@@ -26,7 +26,11 @@ async fn a_silent_peer_is_detected_and_pending_calls_fail() {
         let err = calc.add(1, 2).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Disconnected, "{err}");
         assert!(err.message().contains("keepalive"), "{err}");
-        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
         assert_eq!(client.closed().await.kind(), ErrorKind::Disconnected);
         hold.abort();
     })

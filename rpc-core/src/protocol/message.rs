@@ -38,13 +38,19 @@ pub enum Message {
     Stream(Expr),
     /// `["pipe"]`: the peer creates a pipe whose writable end takes the next positive import ID.
     Pipe,
+    /// A push that must finish within this many milliseconds: `["push", expr, ms]`.
+    ///
+    /// A Capstan extension, sent only to Capstan peers (over MessagePack, which capnweb never
+    /// speaks). The callee cancels the call when the time is up, and calls it makes may inherit
+    /// the deadline. The JSON codec writes it as a plain push.
+    PushDeadline(Expr, u64),
 }
 
 impl Message {
     /// The wire tag of this message (`"push"`, `"pull"`, …).
     pub fn tag(&self) -> &'static str {
         match self {
-            Message::Push(_) => "push",
+            Message::Push(_) | Message::PushDeadline(..) => "push",
             Message::Pull(_) => "pull",
             Message::Resolve(..) => "resolve",
             Message::Reject(..) => "reject",

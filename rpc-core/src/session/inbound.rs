@@ -1,6 +1,8 @@
 //! Handling each message the peer sends.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use tokio::time::Instant;
 
 use futures::{
     FutureExt,
@@ -26,8 +28,12 @@ use crate::{
 /// Handles one message. An `Err` is a protocol violation: the caller aborts the session.
 pub(crate) fn handle(shared: &Arc<SessionShared>, message: Message) -> Result<(), RpcError> {
     match message {
-        Message::Push(expr) => push(shared, expr, false),
-        Message::Stream(expr) => push(shared, expr, true),
+        Message::Push(expr) => push(shared, expr, false, None),
+        Message::PushDeadline(expr, ms) => {
+            let deadline = Instant::now() + Duration::from_millis(ms);
+            push(shared, expr, false, Some(deadline))
+        }
+        Message::Stream(expr) => push(shared, expr, true, None),
         Message::Pipe => pipe(shared),
         Message::Pull(id) => pull(shared, id),
         Message::Resolve(id, expr) => settle(shared, id, expr, true),
@@ -73,7 +79,12 @@ fn check_exports(shared: &SessionShared, len: usize) -> Result<(), RpcError> {
 }
 
 /// A `push`, or a `stream` (`stream`: implicitly pulled, and forgotten once answered).
-fn push(shared: &Arc<SessionShared>, expr: Expr, stream: bool) -> Result<(), RpcError> {
+fn push(
+    shared: &Arc<SessionShared>,
+    expr: Expr,
+    stream: bool,
+    deadline: Option<Instant>,
+) -> Result<(), RpcError> {
     let pending = Pending::new();
     let (abort, registration) = AbortHandle::new_pair();
     let (id, root, jobs, refusal) = {
@@ -134,7 +145,7 @@ fn push(shared: &Arc<SessionShared>, expr: Expr, stream: bool) -> Result<(), Rpc
         (Root::Delivery(d), None) => {
             let session = shared.clone();
             pending.on_settle(move |_| session.lock().calls_running -= 1);
-            deliver(shared, d, settler, Some(registration))
+            deliver(shared, d, settler, Some(registration), deadline)
         }
     }
     Ok(())
@@ -143,7 +154,7 @@ fn push(shared: &Arc<SessionShared>, expr: Expr, stream: bool) -> Result<(), Rpc
 /// Starts nested calls found while evaluating, in the order they appeared.
 pub(crate) fn run_jobs(shared: &Arc<SessionShared>, jobs: Vec<Job>) {
     for job in jobs {
-        deliver(shared, job.delivery, job.settler, None);
+        deliver(shared, job.delivery, job.settler, None, None);
     }
 }
 
@@ -153,14 +164,15 @@ fn deliver(
     delivery: Delivery,
     settler: Settler,
     abort: Option<AbortRegistration>,
+    deadline: Option<Instant>,
 ) {
     let Delivery { target, action } = delivery;
     match target {
-        Target::Value(v) => act(shared, v, action, settler, abort),
+        Target::Value(v) => act(shared, v, action, settler, abort, deadline),
         Target::Pending(p) => {
             let shared = shared.clone();
             p.on_settle(move |outcome| match outcome {
-                Ok(v) => act(&shared, v, action, settler, abort),
+                Ok(v) => act(&shared, v, action, settler, abort, deadline),
                 Err(e) => settler.settle(Err(e)),
             })
         }
@@ -173,10 +185,15 @@ fn act(
     action: Action,
     settler: Settler,
     abort: Option<AbortRegistration>,
+    deadline: Option<Instant>,
 ) {
     let call: Pin<Box<dyn Future<Output = Outcome> + Send>> = match action {
         Action::Invoke { path, args } => deliver::invoke(target, path, args),
         Action::Map { path, mapper } => Box::pin(remap::apply(target, path, mapper)),
+    };
+    let call: Pin<Box<dyn Future<Output = Outcome> + Send>> = match deadline {
+        Some(deadline) => Box::pin(crate::deadline::serve(deadline, call)),
+        None => call,
     };
     let call = Session::scope(shared, call);
     match abort {

@@ -230,7 +230,14 @@ impl SessionShared {
                     }),
                 },
             );
-            self.send(Message::Push(expr));
+            // A Capstan peer also learns the deadline, to cancel the call itself in time.
+            let message = match crate::deadline::outgoing() {
+                Some(d) if self.peer_is_capstan() => {
+                    Message::PushDeadline(expr, crate::deadline::remaining_ms(d))
+                }
+                _ => Message::Push(expr),
+            };
+            self.send(message);
             let import = Arc::new(ImportRef {
                 session: self.clone(),
                 id,

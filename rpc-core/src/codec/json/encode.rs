@@ -10,7 +10,8 @@ pub(super) fn message(msg: &Message) -> String {
     let mut out = String::with_capacity(64);
     let w = &mut out;
     match msg {
-        Message::Push(e) => tagged_expr(w, "[\"push\",", e),
+        // capnweb has no deadlines: a deadline is dropped rather than break the session.
+        Message::Push(e) | Message::PushDeadline(e, _) => tagged_expr(w, "[\"push\",", e),
         Message::Pull(id) => {
             w.push_str("[\"pull\",");
             int(w, *id);

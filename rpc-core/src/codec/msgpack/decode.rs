@@ -97,10 +97,17 @@ impl<'a> Decoder<'a, '_> {
             "resolve" | "reject" | "release" => 3,
             _ => return Err(malformed(format!("unknown message type {tag:?}"))),
         };
-        if len != arity {
+        // A push may carry a deadline as a third element (a Capstan extension).
+        let deadline = tag == "push" && len == 3;
+        if len != arity && !deadline {
             return Err(malformed(format!("{tag:?} message with {len} elements")));
         }
         Ok(match tag {
+            "push" if deadline => {
+                let expr = self.value()?;
+                let ms = u64::try_from(self.id(tag)?).map_err(|_| malformed("bad deadline"))?;
+                Message::PushDeadline(expr, ms)
+            }
             "push" => Message::Push(self.value()?),
             "pull" => Message::Pull(self.id(tag)?),
             "resolve" => Message::Resolve(self.id(tag)?, self.value()?),

@@ -52,6 +52,12 @@ fn tag(w: &mut Out, n: usize, tag: &str) -> Result<(), TooLong> {
 pub(super) fn message(w: &mut Out, msg: &Message) -> Result<(), TooLong> {
     match msg {
         Message::Push(e) => tag_expr(w, "push", e),
+        Message::PushDeadline(e, ms) => {
+            tag(w, 3, "push")?;
+            expr(w, e)?;
+            int(w, i64::try_from(*ms).unwrap_or(i64::MAX));
+            Ok(())
+        }
         Message::Pull(id) => tag_id(w, "pull", *id),
         Message::Resolve(id, e) => {
             tag(w, 3, "resolve")?;
