@@ -1,7 +1,9 @@
 //! Shared fixtures for Capstan's black-box integration tests: a small calculator interface with
 //! capabilities and callbacks, an implementation that records what happens to it, and helpers
-//! that connect two sessions. [`interop`] is the harness of the interop tests against capnweb.
+//! that connect two sessions. [`interop`] is the harness of the interop tests against capnweb;
+//! [`example_programs`] runs the streaming example programs as child processes.
 
+pub mod example_programs;
 pub mod streams;
 
 use std::{

@@ -1,0 +1,273 @@
+//! The streaming example programs (`chat`, `tail`, `console`) as child processes: built once
+//! with the cargo running the tests, run with stdin, stdout and stderr piped, every wait
+//! bounded, and killed when dropped (a failing assertion included).
+
+use std::{
+    collections::HashMap,
+    io::Read,
+    path::PathBuf,
+    process::{Command as StdCommand, Stdio},
+    sync::{Arc, Mutex, OnceLock},
+    thread,
+    time::{Duration, Instant},
+};
+
+use tokio::{
+    io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader},
+    process::{Child, ChildStdin, Command},
+    sync::mpsc,
+    task::JoinHandle,
+};
+
+use crate::interop::{Finished, setup::workspace_root};
+
+/// The programs built together, on first use.
+const PROGRAMS: [&str; 3] = ["chat", "tail", "console"];
+/// How long building them may take (normally a link: their library is already built).
+const BUILD_DEADLINE: Duration = Duration::from_secs(600);
+
+/// The path of the example program `name` (one of `chat`, `tail`, `console`). Blocks while
+/// cargo builds them, the first time; async tests go through [`Program::start`].
+pub fn example_binary(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Result<HashMap<String, PathBuf>, String>> = OnceLock::new();
+    match BUILT.get_or_init(build_programs) {
+        Ok(paths) => paths
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not one of {PROGRAMS:?}"))
+            .clone(),
+        Err(e) => panic!("cannot build the example programs: {e}"),
+    }
+}
+
+fn build_programs() -> Result<HashMap<String, PathBuf>, String> {
+    let mut cargo = StdCommand::new(env!("CARGO"));
+    cargo.args(["build", "-p", "examples", "--message-format=json"]);
+    for name in PROGRAMS {
+        cargo.args(["--bin", name]);
+    }
+    let mut child = cargo
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start cargo: {e}"))?;
+    // Drain the pipes on threads, so cargo never blocks on a full pipe.
+    let stdout = drain(child.stdout.take().expect("piped"));
+    let stderr = drain(child.stderr.take().expect("piped"));
+    let deadline = Instant::now() + BUILD_DEADLINE;
+    let status = loop {
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(status) => break status,
+            None if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("cargo build took more than {BUILD_DEADLINE:?}"));
+            }
+        }
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    if !status.success() {
+        let stderr = stderr.join().unwrap_or_default();
+        return Err(format!("cargo build exited with {status}:\n{stderr}"));
+    }
+    let mut paths = HashMap::new();
+    for message in stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+    {
+        let name = message["target"]["name"].as_str().unwrap_or_default();
+        if let (true, Some(exe)) = (PROGRAMS.contains(&name), message["executable"].as_str()) {
+            paths.insert(name.to_owned(), PathBuf::from(exe));
+        }
+    }
+    match PROGRAMS.iter().find(|name| !paths.contains_key(**name)) {
+        Some(missing) => Err(format!("cargo build reported no executable for {missing}")),
+        None => Ok(paths),
+    }
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    })
+}
+
+/// A running example program. Dropping it kills the program.
+pub struct Program {
+    name: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout_lines: mpsc::UnboundedReceiver<String>,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl Program {
+    /// Starts example `program` with `args`, logging at `info` to its stderr.
+    pub async fn start(program: &str, args: &[&str]) -> Program {
+        let owned = program.to_owned();
+        let path = tokio::task::spawn_blocking(move || example_binary(&owned))
+            .await
+            .expect("the build does not panic");
+        let mut command = Command::new(path);
+        command
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let name = format!("{program} {}", args.join(" "));
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (lines_tx, stdout_lines) = mpsc::unbounded_channel();
+        let out = child.stdout.take().expect("piped");
+        let err = child.stderr.take().expect("piped");
+        let readers = vec![
+            tokio::spawn(collect(out, stdout.clone(), Some(lines_tx))),
+            tokio::spawn(collect(err, stderr.clone(), None)),
+        ];
+        Program {
+            name,
+            stdin: child.stdin.take(),
+            child,
+            stdout_lines,
+            stdout,
+            stderr,
+            readers,
+        }
+    }
+
+    /// Writes one line to the program's stdin.
+    pub async fn write_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is still open");
+        let written = async {
+            stdin.write_all(format!("{line}\n").as_bytes()).await?;
+            stdin.flush().await
+        };
+        tokio::time::timeout(Duration::from_secs(5), written)
+            .await
+            .unwrap_or_else(|_| panic!("{} took no input for 5 s", self.name))
+            .unwrap_or_else(|e| panic!("writing to {}: {e}", self.name));
+    }
+
+    /// Closes the program's stdin: it sees end of input.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The next line the program prints, waiting at most `within`.
+    pub async fn next_line(&mut self, within: Duration) -> String {
+        match tokio::time::timeout(within, self.stdout_lines.recv()).await {
+            Ok(Some(line)) => line,
+            Ok(None) => panic!("{} closed its stdout\n{}", self.name, self.output()),
+            Err(_) => panic!(
+                "{} printed nothing for {within:?}\n{}",
+                self.name,
+                self.output()
+            ),
+        }
+    }
+
+    /// Waits (at most `within`) for the line `want`, skipping any others.
+    pub async fn expect_line(&mut self, want: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let line = tokio::time::timeout(left, self.stdout_lines.recv()).await;
+            match line {
+                Ok(Some(line)) if line == want => return,
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("{} ended before `{want}`\n{}", self.name, self.output()),
+                Err(_) => panic!(
+                    "no `{want}` from {} in {within:?}\n{}",
+                    self.name,
+                    self.output()
+                ),
+            }
+        }
+    }
+
+    /// Waits (at most `within`) for `LISTENING <port>` and returns the port.
+    pub async fn listening_port(&mut self, within: Duration) -> u16 {
+        let line = self.next_line(within).await;
+        line.strip_prefix("LISTENING ")
+            .and_then(|port| port.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{} printed `{line}`, not `LISTENING <port>`", self.name))
+    }
+
+    /// Waits (at most `within`) until the program's stderr contains `text`.
+    pub async fn expect_stderr(&self, text: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.stderr.lock().unwrap().contains(text) {
+            if tokio::time::Instant::now() > deadline {
+                panic!("no `{text}` on {}'s stderr\n{}", self.name, self.output());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The process ID, while it runs.
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Waits (at most `within`) for the program to exit, killing it at the deadline.
+    pub async fn finish(mut self, within: Duration) -> Finished {
+        self.stdin = None;
+        let status = match tokio::time::timeout(within, self.child.wait()).await {
+            Ok(status) => Some(status.expect("waiting for the program")),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                None
+            }
+        };
+        // The pipes close with the process; the readers then have the last lines.
+        for reader in self.readers.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
+        }
+        Finished {
+            name: self.name.clone(),
+            status,
+            stdout: self.stdout.lock().unwrap().clone(),
+            stderr: self.stderr.lock().unwrap().clone(),
+        }
+    }
+
+    fn output(&self) -> String {
+        format!(
+            "--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout.lock().unwrap(),
+            self.stderr.lock().unwrap()
+        )
+    }
+}
+
+/// Copies a pipe, line by line, into `buffer` (and `lines`, when given) until it closes.
+async fn collect(
+    pipe: impl AsyncRead + Unpin,
+    buffer: Arc<Mutex<String>>,
+    lines: Option<mpsc::UnboundedSender<String>>,
+) {
+    let mut reader = BufReader::new(pipe).lines();
+    while let Ok(Some(line)) = reader.next_line().await {
+        {
+            let mut buffer = buffer.lock().unwrap();
+            buffer.push_str(&line);
+            buffer.push('\n');
+        }
+        if let Some(lines) = &lines {
+            let _ = lines.send(line);
+        }
+    }
+}
