@@ -48,6 +48,8 @@ pub trait Streams {
     async fn fail_after(&self, n: u64) -> Result<RpcStream<u64>, RpcError>;
     /// Numbers forever, from a producer task that records when the reader cancels it.
     async fn endless(&self) -> Result<RpcStream<u64>, RpcError>;
+    /// A stream whose producer never sends, and records when it learns its reader is gone.
+    async fn idle(&self) -> Result<RpcStream<u64>, RpcError>;
     /// Reads the caller's stream forever (until it ends, fails or the call is dropped), noting
     /// how the read ended.
     async fn drain_forever(&self, input: RpcStream<u64>) -> Result<(), RpcError>;
@@ -64,6 +66,8 @@ pub struct StreamLog {
     pub drain_ended: Mutex<Option<Result<(), ErrorKind>>>,
     /// `drain_forever`'s handler was dropped before its read ended.
     pub drain_dropped: AtomicBool,
+    /// The idle producer learned its reader is gone.
+    pub idle_closed: AtomicBool,
 }
 
 /// The server side of [`Streams`].
@@ -140,6 +144,16 @@ impl Streams for StreamsImpl {
                 i += 1;
             }
             log.producer_cancelled.store(true, Ordering::SeqCst);
+        });
+        Ok(rx)
+    }
+
+    async fn idle(&self) -> Result<RpcStream<u64>, RpcError> {
+        let (tx, rx) = RpcStream::channel(1);
+        let log = self.log.clone();
+        tokio::spawn(async move {
+            tx.closed().await;
+            log.idle_closed.store(true, Ordering::SeqCst);
         });
         Ok(rx)
     }

@@ -215,3 +215,20 @@ async fn a_disconnect_fails_open_streams_on_both_sides() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_idle_producer_learns_at_once_when_the_session_ends() {
+    for codec in codecs() {
+        let (server, client, imp) = pair(&codec);
+        let api: StreamsClient = client.main_as();
+        let _reading = api.idle().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!imp.log.idle_closed.load(Ordering::SeqCst));
+        client.close();
+        eventually("the idle producer learns", || {
+            imp.log.idle_closed.load(Ordering::SeqCst)
+        })
+        .await;
+        server.closed().await;
+    }
+}

@@ -13,12 +13,19 @@ const MAX_BATCH_ITEMS: usize = 4096;
 /// or the reader cancels (then stops, dropping `source` so its producer sees the cancellation).
 /// Dropping the writer at the end releases the target.
 pub(crate) async fn pump(writer: RemoteWriter, mut source: Chunks) {
+    // Resolves as soon as the reader is gone or the session ends, so an idle producer learns
+    // of it at once (dropping `source` tells it).
+    let stopped = async {
+        let failed = std::pin::pin!(poll_fn(|cx| writer.poll_failed(cx)));
+        let ended = std::pin::pin!(writer.session_ended());
+        futures::future::select(failed, ended).await;
+    };
+    let mut stopped = std::pin::pin!(stopped);
     loop {
         if poll_fn(|cx| writer.poll_capacity(cx)).await.is_err() {
             return;
         }
-        let next = futures::future::select(source.next(), poll_fn(|cx| writer.poll_failed(cx)));
-        let item = match next.await {
+        let item = match futures::future::select(source.next(), stopped.as_mut()).await {
             Either::Left((item, _)) => item,
             Either::Right(_) => return,
         };

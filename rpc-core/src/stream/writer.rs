@@ -93,6 +93,21 @@ impl RemoteWriter {
         self.wait(cx, |st| st.in_flight == 0)
     }
 
+    /// Resolves when the writer's session ends (an idle writer would otherwise learn of it
+    /// only at its next write).
+    pub(crate) async fn session_ended(&self) -> RpcError {
+        match &self.0.target.0 {
+            Hook::Remote(r) => {
+                let mut closed = r.session.closed.subscribe();
+                match closed.wait_for(Option::is_some).await {
+                    Ok(reason) => reason.clone().unwrap_or_else(gone),
+                    Err(_) => gone(),
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+
     /// Ready when the stream has failed; never, if it does not.
     pub(crate) fn poll_failed(&self, cx: &mut Context<'_>) -> Poll<RpcError> {
         let mut st = self.lock();
@@ -152,4 +167,8 @@ impl RemoteWriter {
     pub(crate) async fn abort(&self, error: RpcError) {
         let _ = self.call("abort", vec![Value::Error(error)]).wait().await;
     }
+}
+
+fn gone() -> RpcError {
+    RpcError::disconnected("the session ended")
 }
