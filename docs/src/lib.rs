@@ -6,3 +6,6 @@ pub mod readme {}
 
 #[doc = include_str!("../browser.md")]
 pub mod browser {}
+
+#[doc = include_str!("../security.md")]
+pub mod security {}
