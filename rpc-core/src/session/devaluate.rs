@@ -89,6 +89,11 @@ impl<'a> Devaluator<'a> {
         }
     }
 
+    /// Whether the peer is known to be Capstan (see [`SessionShared::peer_is_capstan`]).
+    pub(crate) fn peer_is_capstan(&self) -> bool {
+        self.shared.peer_is_capstan()
+    }
+
     /// What must run once the lock is released; see [`Deferred::start`].
     pub(crate) fn finish(self) -> Deferred {
         self.deferred

@@ -203,56 +203,34 @@ impl SessionShared {
         self.push(|_| Expr::Null)
     }
 
-    /// Pushes the expression `build` makes (devaluating under the lock, so IDs are allocated in
-    /// send order) and returns the promise of its result.
+    /// Pushes the expression `build` makes and returns the promise of its result.
     fn push(self: &Arc<Self>, build: impl FnOnce(&mut Devaluator) -> Expr) -> RpcPromise {
-        let (promise, promises) = {
-            let mut st = self.lock();
-            if let Some(e) = &st.broken {
-                return RpcPromise::rejected(e.clone());
-            }
-            let mut dv = Devaluator::new(self, &mut st);
-            let expr = build(&mut dv);
-            let promises = dv.finish();
-            let id = st.next_push;
-            st.next_push += 1;
-            let pending = Pending::new();
-            st.imports.insert(
-                id,
-                ImportEntry {
-                    introductions: 1,
-                    handles: 1,
-                    result: Some(ImportResult {
-                        pending: pending.clone(),
-                        pulled: false,
-                        stream: false,
-                        arrived: false,
-                    }),
-                },
-            );
+        let sent = self.send_call(false, |dv| {
+            let expr = build(dv);
             // A Capstan peer also learns the deadline, to cancel the call itself in time.
-            let message = match crate::deadline::outgoing() {
-                Some(d) if self.peer_is_capstan() => {
+            match crate::deadline::outgoing() {
+                Some(d) if dv.peer_is_capstan() => {
                     Message::PushDeadline(expr, crate::deadline::remaining_ms(d))
                 }
                 _ => Message::Push(expr),
-            };
-            self.send(message);
-            let import = Arc::new(ImportRef {
-                session: self.clone(),
-                id,
-            });
-            let promise = RpcPromise::new(
-                Source::Remote {
-                    import,
-                    result: pending,
-                },
-                Vec::new(),
-            );
-            (promise, promises)
-        };
-        promises.start(self);
-        promise
+            }
+        });
+        match sent {
+            Ok((id, pending)) => {
+                let import = Arc::new(ImportRef {
+                    session: self.clone(),
+                    id,
+                });
+                RpcPromise::new(
+                    Source::Remote {
+                        import,
+                        result: pending,
+                    },
+                    Vec::new(),
+                )
+            }
+            Err(e) => RpcPromise::rejected(e),
+        }
     }
 
     /// Sends `["stream", ["pipeline", target, [method], args]]`: a call that is implicitly
@@ -263,40 +241,56 @@ impl SessionShared {
         method: &str,
         args: Vec<Value>,
     ) -> Pending {
-        let (pending, deferred) = {
+        let sent = self.send_call(true, |dv| {
+            let args = args.iter().map(|v| dv.value(v)).collect();
+            let path = vec![PathKey::from(method)];
+            Message::Stream(Expr::pipeline(target, Some(path), Some(args)))
+        });
+        match sent {
+            Ok((_, pending)) => pending,
+            Err(e) => Pending::settled(Err(e)),
+        }
+    }
+
+    /// Sends the call message `build` makes, numbering its result with our next push ID.
+    /// Devaluation and numbering happen under the lock, so IDs are allocated in send order.
+    /// A `stream` call is implicitly pulled and never released; a push is pulled on demand and
+    /// released when its last handle goes.
+    fn send_call(
+        self: &Arc<Self>,
+        stream: bool,
+        build: impl FnOnce(&mut Devaluator) -> Message,
+    ) -> Result<(Id, Pending), RpcError> {
+        let (id, pending, deferred) = {
             let mut st = self.lock();
             if let Some(e) = &st.broken {
-                return Pending::settled(Err(e.clone()));
+                return Err(e.clone());
             }
             let mut dv = Devaluator::new(self, &mut st);
-            let args = args.iter().map(|v| dv.value(v)).collect();
+            let message = build(&mut dv);
             let deferred = dv.finish();
             let id = st.next_push;
             st.next_push += 1;
             let pending = Pending::new();
+            let handles = u32::from(!stream);
             st.imports.insert(
                 id,
                 ImportEntry {
-                    introductions: 0,
-                    handles: 0,
+                    introductions: handles,
+                    handles,
                     result: Some(ImportResult {
                         pending: pending.clone(),
-                        pulled: true,
-                        stream: true,
+                        pulled: stream,
+                        stream,
                         arrived: false,
                     }),
                 },
             );
-            let path = vec![PathKey::from(method)];
-            self.send(Message::Stream(Expr::pipeline(
-                target,
-                Some(path),
-                Some(args),
-            )));
-            (pending, deferred)
+            self.send(message);
+            (id, pending, deferred)
         };
         deferred.start(self);
-        pending
+        Ok((id, pending))
     }
 
     /// Sends `pull` for one of our push results, once.
