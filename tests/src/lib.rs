@@ -2,6 +2,7 @@
 //! capabilities and callbacks, an implementation that records what happens to it, and helpers
 //! that connect two sessions. [`interop`] is the harness of the interop tests against capnweb.
 
+pub mod hostile;
 pub mod streams;
 
 use std::{
