@@ -4,6 +4,7 @@
 //! [`example_programs`] runs the streaming example programs as child processes.
 
 pub mod example_programs;
+pub mod hostile;
 pub mod streams;
 
 use std::{
