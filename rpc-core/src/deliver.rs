@@ -155,25 +155,65 @@ fn has_promise(value: &Value) -> bool {
 }
 
 /// Replaces every promise in `value` by its resolution.
+///
+/// Substituting results into a value can nest it deeper than any frame did (a peer can chain
+/// results into results), so the depth is checked before each substitution: a value never
+/// grows past `max_depth`, and so can never overflow a stack when it is cloned, walked or
+/// dropped.
 pub(crate) fn resolve_deep(value: Value) -> BoxOutcome {
+    let max = crate::Session::current()
+        .map(|s| s.limits().max_depth)
+        .unwrap_or_else(|| crate::Limits::default().max_depth);
+    resolve_at(value, 0, max)
+}
+
+fn resolve_at(value: Value, depth: usize, max: usize) -> BoxOutcome {
     Box::pin(async move {
         match value {
-            Value::Promise(p) => resolve_deep(p.resolve().await?).await,
+            Value::Promise(p) => {
+                let resolved = p.resolve().await?;
+                if depth + value_depth(&resolved, max + 1) > max {
+                    return Err(RpcError::limit(
+                        "max_depth",
+                        format!("a result nests values more than {max} deep"),
+                    ));
+                }
+                resolve_at(resolved, depth, max).await
+            }
             Value::Array(items) if items.iter().any(has_promise) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    out.push(resolve_deep(item).await?);
+                    out.push(resolve_at(item, depth + 1, max).await?);
                 }
                 Ok(Value::Array(out))
             }
             Value::Object(o) if o.iter().any(|(_, v)| has_promise(v)) => {
                 let mut out = crate::value::Object::new();
                 for (k, v) in o {
-                    out.insert(k, resolve_deep(v).await?);
+                    out.insert(k, resolve_at(v, depth + 1, max).await?);
                 }
                 Ok(Value::Object(out))
             }
             other => Ok(other),
         }
     })
+}
+
+/// How deeply `value` nests containers, counted without recursion and given up at `limit`.
+fn value_depth(value: &Value, limit: usize) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        if deepest >= limit {
+            return deepest;
+        }
+        match v {
+            Value::Array(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
+            Value::Object(o) => stack.extend(o.iter().map(|(_, i)| (i, d + 1))),
+            Value::Error(e) => stack.extend(e.props().iter().map(|(_, i)| (i, d + 1))),
+            _ => {}
+        }
+    }
+    deepest
 }

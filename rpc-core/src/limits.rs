@@ -36,6 +36,9 @@ pub struct Limits {
     pub max_calls_in_flight: usize,
     /// Most calls and references waiting on one unresolved result; a call over it is rejected.
     pub max_queued_per_promise: usize,
+    /// Most elements one `.map()` from the peer may process, counting the maps nested in it
+    /// (nesting multiplies work); a map over it is rejected.
+    pub max_map_elements: usize,
 }
 
 impl Default for Limits {
@@ -50,6 +53,7 @@ impl Default for Limits {
             max_exports: 16_384,
             max_calls_in_flight: 4_096,
             max_queued_per_promise: 1_024,
+            max_map_elements: 65_536,
         }
     }
 }

@@ -148,6 +148,12 @@ impl Drop for PublishOnUnwind<'_> {
 pub(crate) struct Settler(Option<Pending>);
 
 impl Settler {
+    /// This settler, and the pending it settles (to watch for its outcome).
+    pub(crate) fn watched(self) -> (Settler, Pending) {
+        let pending = self.0.clone().expect("an unsettled settler");
+        (self, pending)
+    }
+
     pub(crate) fn settle(mut self, outcome: Outcome) {
         if let Some(p) = self.0.take() {
             p.settle(outcome);

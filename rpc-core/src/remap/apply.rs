@@ -1,7 +1,10 @@
 //! Applying a `.map()` recorded by the peer (`["remap", …]`): replay its instructions on each
 //! element, here, so mapping over a remote array costs the caller one round trip.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use crate::{
     RpcError, RpcPromise,
@@ -19,6 +22,34 @@ use crate::{
 pub(crate) struct Mapper {
     pub(crate) captures: Vec<Value>,
     pub(crate) instructions: Arc<[Expr]>,
+    /// Elements this map and the maps nested in it may still process: nesting multiplies
+    /// work, so it is bounded as a whole (`Limits::max_map_elements`).
+    pub(crate) budget: Arc<AtomicUsize>,
+}
+
+impl Mapper {
+    pub(crate) fn new(captures: Vec<Value>, instructions: Vec<Expr>, max_elements: usize) -> Self {
+        Mapper {
+            captures,
+            instructions: instructions.into(),
+            budget: Arc::new(AtomicUsize::new(max_elements)),
+        }
+    }
+
+    /// Takes `n` elements from the budget, or fails naming the limit.
+    fn spend(&self, n: usize) -> Result<(), RpcError> {
+        let left = self
+            .budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(n)
+            });
+        left.map(drop).map_err(|_| {
+            RpcError::limit(
+                "max_map_elements",
+                "a map (with the maps nested in it) processed too many elements",
+            )
+        })
+    }
 }
 
 /// Reads `path` from `subject`, then maps: each element of an array, nothing for
@@ -26,6 +57,11 @@ pub(crate) struct Mapper {
 /// answer carries values inline.
 pub(crate) async fn apply(subject: Value, path: Vec<PathKey>, mapper: Mapper) -> Outcome {
     let input = deliver::invoke(subject, path, None).await?;
+    mapper.spend(match &input {
+        Value::Array(items) => items.len(),
+        Value::Null | Value::Undefined => 0,
+        _ => 1,
+    })?;
     let mapped = match input {
         Value::Array(items) => Value::Array(
             items
@@ -83,6 +119,7 @@ impl Mapper {
                 let inner = Mapper {
                     captures,
                     instructions: remap.instructions.clone().into(),
+                    budget: self.budget.clone(),
                 };
                 let path = remap.path.clone();
                 Value::Promise(RpcPromise::from_future(apply(subject, path, inner)))

@@ -250,10 +250,11 @@ fn local(
     captures: Vec<Value>,
     instructions: Vec<Expr>,
 ) -> RpcPromise {
-    let mapper = Mapper {
+    let mapper = Mapper::new(
         captures,
-        instructions: instructions.into(),
-    };
+        instructions,
+        crate::Limits::default().max_map_elements,
+    );
     RpcPromise::from_future(async move {
         let subject = pending.wait().await?;
         apply(subject, path, mapper).await

@@ -325,10 +325,11 @@ impl<'a> Evaluator<'a> {
             target,
             action: Action::Map {
                 path: remap.path,
-                mapper: Mapper {
+                mapper: Mapper::new(
                     captures,
-                    instructions: remap.instructions.into(),
-                },
+                    remap.instructions,
+                    self.shared.limits.max_map_elements,
+                ),
             },
         })
     }

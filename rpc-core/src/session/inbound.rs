@@ -115,13 +115,7 @@ fn push(
                 "the server is shutting down",
             )),
             Root::Delivery(_) if st.calls_running >= shared.limits.max_calls_in_flight => {
-                Some(RpcError::limit(
-                    "max_calls_in_flight",
-                    format!(
-                        "more than {} calls are running",
-                        shared.limits.max_calls_in_flight
-                    ),
-                ))
+                Some(calls_limit(shared))
             }
             Root::Delivery(_) => {
                 st.calls_running += 1;
@@ -152,10 +146,35 @@ fn push(
 }
 
 /// Starts nested calls found while evaluating, in the order they appeared.
+/// Calls nested in arguments count against `max_calls_in_flight` like top-level ones.
 pub(crate) fn run_jobs(shared: &Arc<SessionShared>, jobs: Vec<Job>) {
     for job in jobs {
-        deliver(shared, job.delivery, job.settler, None, None);
+        let refused = {
+            let mut st = shared.lock();
+            if st.calls_running >= shared.limits.max_calls_in_flight {
+                true
+            } else {
+                st.calls_running += 1;
+                false
+            }
+        };
+        if refused {
+            job.settler.settle(Err(calls_limit(shared)));
+            continue;
+        }
+        let session = shared.clone();
+        let (settler, watched) = job.settler.watched();
+        watched.on_settle(move |_| session.lock().calls_running -= 1);
+        deliver(shared, job.delivery, settler, None, None);
     }
+}
+
+fn calls_limit(shared: &SessionShared) -> RpcError {
+    let max = shared.limits.max_calls_in_flight;
+    RpcError::limit(
+        "max_calls_in_flight",
+        format!("more than {max} calls are running"),
+    )
 }
 
 /// Runs a delivery: at once on a settled target, or queued behind a pending one.
@@ -225,6 +244,8 @@ fn pull(shared: &Arc<SessionShared>, id: Id) -> Result<(), RpcError> {
             // Pulling an object answers with the object itself (capnweb does this for main).
             ExportKind::Capability(stub) => {
                 let value = Value::Stub(stub.clone());
+                // Each answer exports the object anew, so it counts against the table's bound.
+                check_exports(shared, st.exports.len())?;
                 let mut dv = Devaluator::new(shared, &mut st);
                 let expr = dv.value(&value);
                 let promises = dv.finish();

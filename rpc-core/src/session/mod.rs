@@ -213,6 +213,11 @@ impl Session {
         self.shared.id
     }
 
+    /// The limits this session enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
     /// The peer's main object.
     pub fn main(&self) -> Stub {
         Stub(Hook::Remote(Arc::new(ImportRef {

@@ -79,11 +79,6 @@ fn concurrency_probe() -> (Stub, Arc<AtomicUsize>) {
 /// Calls nested in another call's arguments are the peer's calls too: one push carrying ten
 /// of them must not run ten at once when the limit is two.
 #[tokio::test]
-#[ignore = "BUG: max_calls_in_flight counts only top-level pushes: calls nested in a push's \
-            arguments (and calls a remap's instructions make) run uncounted, so one frame \
-            `[\"push\",[\"pipeline\",0,[],[[\"pipeline\",0,[],[]], …×10]]]` runs its 10 nested \
-            calls at once with max_calls_in_flight = 2 (rpc-core/src/session/inbound.rs `run_jobs` \
-            starts nested jobs without the calls_running check in `push`)"]
 async fn max_calls_in_flight_counts_calls_nested_in_arguments() {
     let (main, most) = concurrency_probe();
     let limits = Limits {

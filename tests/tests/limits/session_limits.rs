@@ -139,10 +139,6 @@ async fn max_exports_bounds_unreleased_pushes() {
 /// Each `["pull",0]` answers with a fresh export of the main object, so a peer that pulls it
 /// again and again grows the export table, one entry per 10-byte frame.
 #[tokio::test]
-#[ignore = "BUG: max_exports is not enforced on exports made by answering a pull: 20,000 \
-            `[\"pull\",0]` frames leave 20,001 export entries (limit 16,384) and the session \
-            never aborts (rpc-core/src/session/inbound.rs `pull`, ExportKind::Capability arm, \
-            does not call check_exports)"]
 async fn max_exports_bounds_exports_made_by_pulling_main() {
     let limits = Limits {
         max_exports: 8,
