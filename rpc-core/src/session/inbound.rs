@@ -280,16 +280,18 @@ fn settle(shared: &Arc<SessionShared>, id: Id, expr: Expr, ok: bool) -> Result<(
         };
         let pending = match st.imports.get_mut(&id) {
             None if never_introduced => {
+                let verb = if ok { "resolve" } else { "reject" };
                 return Err(RpcError::protocol(format!(
-                    "resolve of import ID {id}, which was never introduced"
+                    "{verb} of import ID {id}, which was never introduced"
                 )));
             }
             // Already released: the value is dropped, releasing whatever it holds.
             None => None,
             Some(entry) => match &mut entry.result {
                 None => {
+                    let verb = if ok { "resolve" } else { "reject" };
                     return Err(RpcError::protocol(format!(
-                        "resolve of import ID {id}, which is not a promise"
+                        "{verb} of import ID {id}, which is not a promise"
                     )));
                 }
                 Some(result) => {
