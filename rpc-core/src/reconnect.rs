@@ -1,0 +1,379 @@
+//! A client that redials when its connection is lost and hands out a fresh capability.
+//!
+//! Capabilities do not survive their session: once a connection is lost every stub from it is
+//! broken for good (with a [`Disconnected`](crate::ErrorKind::Disconnected) error) and cannot
+//! be repaired. What *can* be repeated is the way the client obtained them. [`Reconnecting`]
+//! keeps that recipe, a `connect` function and a `bootstrap` function (typically
+//! `authenticate(token)` returning the capability to use), and runs it again on every new
+//! connection.
+
+use std::{
+    future::Future,
+    hash::{BuildHasher, Hasher},
+    io,
+    sync::Arc,
+    time::Duration,
+};
+
+use tokio::{sync::watch, task::JoinHandle};
+
+use crate::{RpcError, Session, SessionBuilder, Transport, TypedStub};
+
+/// Where a [`Reconnecting`] client is; observe it with [`Reconnecting::state`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionState {
+    /// Dialing (and bootstrapping) for the first time; `attempt` counts from 1.
+    Connecting {
+        /// The attempt under way.
+        attempt: u32,
+    },
+    /// Connected and bootstrapped. `generation` counts sessions: 1 for the first, 2 after the
+    /// first reconnection, and so on.
+    Connected {
+        /// Which session this is.
+        generation: u64,
+    },
+    /// The session was lost (or an attempt failed) and the client is redialing.
+    Reconnecting {
+        /// The attempt under way or waiting for its backoff, counting from 1.
+        attempt: u32,
+        /// Why the last session or attempt ended.
+        error: RpcError,
+    },
+}
+
+/// How long to wait between attempts: doubling from `min` up to `max`.
+///
+/// With jitter (the default) each wait is drawn between half the delay and the whole of it, so
+/// many clients cut off by one server restart do not all redial in the same instant. Tests
+/// turn it off for exact timings.
+///
+/// ```
+/// use std::time::Duration;
+/// use rpc_core::reconnect::Backoff;
+/// let b = Backoff::new(Duration::from_millis(100), Duration::from_secs(1)).without_jitter();
+/// assert_eq!(b.delay(1), Duration::from_millis(100));
+/// assert_eq!(b.delay(3), Duration::from_millis(400));
+/// assert_eq!(b.delay(10), Duration::from_secs(1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    min: Duration,
+    max: Duration,
+    jitter: bool,
+}
+
+impl Default for Backoff {
+    /// 100 ms doubling to 30 s, with jitter.
+    fn default() -> Self {
+        Backoff::new(Duration::from_millis(100), Duration::from_secs(30))
+    }
+}
+
+impl Backoff {
+    /// Waits doubling from `min` to at most `max` (`max` is raised to `min` if smaller).
+    pub fn new(min: Duration, max: Duration) -> Self {
+        Backoff {
+            min,
+            max: max.max(min),
+            jitter: true,
+        }
+    }
+
+    /// Exact delays, for tests and for single clients.
+    pub fn without_jitter(mut self) -> Self {
+        self.jitter = false;
+        self
+    }
+
+    /// The wait before retry number `retry` (counting from 1).
+    pub fn delay(&self, retry: u32) -> Duration {
+        let doublings = retry.saturating_sub(1).min(31);
+        let full = self.min.saturating_mul(1 << doublings).min(self.max);
+        if !self.jitter {
+            return full;
+        }
+        // No random-number dependency: std's hasher keys are randomised per instance, which is
+        // plenty to spread clients apart.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(retry);
+        let fraction = (hasher.finish() % 1_000) as u32;
+        full / 2 + (full / 2) * fraction / 1_000
+    }
+}
+
+/// The live session and the capability its bootstrap returned.
+struct Live<T> {
+    session: Session,
+    stub: T,
+}
+
+type Configure = Arc<dyn Fn() -> SessionBuilder + Send + Sync>;
+
+/// Configures and starts a [`Reconnecting`] client; see there.
+pub struct ReconnectBuilder {
+    configure: Configure,
+    backoff: Backoff,
+}
+
+impl std::fmt::Debug for ReconnectBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconnectBuilder")
+            .field("backoff", &self.backoff)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReconnectBuilder {
+    /// How each session is configured (codec, keepalive, limits, a main object of our own).
+    /// It is called once per connection. Default: [`Session::builder`].
+    pub fn session(
+        mut self,
+        configure: impl Fn() -> SessionBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.configure = Arc::new(configure);
+        self
+    }
+
+    /// The waits between attempts. Default: [`Backoff::default`].
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Starts dialing at once, in a task of its own (so it must be called within a tokio
+    /// runtime). `connect` opens a transport; `bootstrap` turns a new session into the
+    /// capability to hand out. A failure of either counts as a failed attempt and is retried
+    /// after the backoff.
+    pub fn start<T, C, CF, Tr, B, BF>(self, connect: C, bootstrap: B) -> Reconnecting<T>
+    where
+        T: TypedStub,
+        C: Fn() -> CF + Send + Sync + 'static,
+        CF: Future<Output = io::Result<Tr>> + Send + 'static,
+        Tr: Transport,
+        B: Fn(Session) -> BF + Send + Sync + 'static,
+        BF: Future<Output = Result<T, RpcError>> + Send + 'static,
+    {
+        let (live_tx, live) = watch::channel(None);
+        let (state_tx, state) = watch::channel(ConnectionState::Connecting { attempt: 1 });
+        let task = tokio::spawn(redial(
+            connect,
+            bootstrap,
+            self.configure,
+            self.backoff,
+            live_tx,
+            state_tx,
+        ));
+        Reconnecting { live, state, task }
+    }
+}
+
+/// A client connection that redials with backoff whenever it is lost, and runs a bootstrap on
+/// each new session to obtain the capability `T` it hands out.
+///
+/// Stubs from a lost session stay broken (with a
+/// [`Disconnected`](crate::ErrorKind::Disconnected) error, or whatever ended it); ask
+/// [`current`](Self::current) again for the new one. Dropping the `Reconnecting` stops
+/// redialing and closes the current connection.
+///
+/// ```
+/// use std::time::Duration;
+/// use rpc_core::{RpcError, Session, rpc_interface};
+/// use rpc_core::reconnect::{Backoff, Reconnecting};
+///
+/// #[rpc_interface]
+/// pub trait Gate {
+///     async fn authenticate(&self, token: String) -> Result<AccountClient, RpcError>;
+/// }
+/// #[rpc_interface]
+/// pub trait Account {
+///     async fn balance(&self) -> Result<i64, RpcError>;
+/// }
+/// struct Door;
+/// struct Mine;
+/// impl Gate for Door {
+///     async fn authenticate(&self, token: String) -> Result<AccountClient, RpcError> {
+///         if token != "secret" { return Err(RpcError::error("bad token")); }
+///         Ok(AccountClient::local(Mine))
+///     }
+/// }
+/// impl Account for Mine {
+///     async fn balance(&self) -> Result<i64, RpcError> { Ok(42) }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), RpcError> {
+/// // Each "connection" here is an in-memory pair whose other end gets a fresh server.
+/// let connect = || async {
+///     let (server_end, client_end) = rpc_core::testing::memory_pair();
+///     Session::builder().main(GateServer::new(Door)).start(server_end);
+///     Ok(client_end)
+/// };
+/// let client = Reconnecting::builder()
+///     .backoff(Backoff::new(Duration::from_millis(10), Duration::from_secs(1)))
+///     .start(connect, |session: Session| async move {
+///         session.main_as::<GateClient>().authenticate("secret").await
+///     });
+///
+/// let account: AccountClient = client.current().await?;
+/// assert_eq!(account.balance().await?, 42);
+///
+/// // Lose the connection: the old stub is broken for good, the client redials on its own.
+/// client.session().unwrap().close();
+/// let err = account.balance().await.unwrap_err();
+/// assert_eq!(err.kind(), rpc_core::ErrorKind::Disconnected);
+/// let mut state = client.state();
+/// state.wait_for(|s| *s == rpc_core::reconnect::ConnectionState::Connected { generation: 2 })
+///     .await.unwrap();
+/// assert_eq!(client.current().await?.balance().await?, 42);
+/// # Ok(()) }
+/// ```
+pub struct Reconnecting<T> {
+    live: watch::Receiver<Option<Live<T>>>,
+    state: watch::Receiver<ConnectionState>,
+    task: JoinHandle<()>,
+}
+
+impl<T> std::fmt::Debug for Reconnecting<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reconnecting")
+            .field("state", &*self.state.borrow())
+            .finish()
+    }
+}
+
+impl Reconnecting<()> {
+    /// A builder with the defaults: [`Session::builder`] sessions, [`Backoff::default`].
+    pub fn builder() -> ReconnectBuilder {
+        ReconnectBuilder {
+            configure: Arc::new(Session::builder),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+impl<T: TypedStub> Reconnecting<T> {
+    /// The capability from the current session, waiting while (re)connecting. Fails only if
+    /// the redial task itself is gone (a `connect` or `bootstrap` function panicked). Wrap it
+    /// in a timeout to bound the wait.
+    pub async fn current(&self) -> Result<T, RpcError> {
+        let mut live = self.live.clone();
+        // A session can break just before the redial task notices; skip it, the task will
+        // publish the next one.
+        let usable = |l: &Option<Live<T>>| {
+            l.as_ref()
+                .is_some_and(|l| l.session.broken_error().is_none())
+        };
+        match live.wait_for(usable).await {
+            Ok(l) => Ok(l
+                .as_ref()
+                .map(|l| l.stub.clone())
+                .expect("checked by wait_for")),
+            Err(_) => Err(RpcError::disconnected(
+                "the reconnecting client has stopped",
+            )),
+        }
+    }
+
+    /// The capability from the current session, if connected now.
+    pub fn try_current(&self) -> Option<T> {
+        self.live.borrow().as_ref().map(|l| l.stub.clone())
+    }
+}
+
+impl<T> Reconnecting<T> {
+    /// The current session, if connected now.
+    pub fn session(&self) -> Option<Session> {
+        self.live.borrow().as_ref().map(|l| l.session.clone())
+    }
+
+    /// Where the client is, as a watch: `borrow()` for now, `changed()` / `wait_for` to follow.
+    pub fn state(&self) -> watch::Receiver<ConnectionState> {
+        self.state.clone()
+    }
+}
+
+impl<T> Drop for Reconnecting<T> {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let Some(live) = self.live.borrow().as_ref() {
+            live.session.close();
+        }
+    }
+}
+
+/// The redial loop: connect, bootstrap, publish, wait for the session to end; repeat.
+async fn redial<T, C, CF, Tr, B, BF>(
+    connect: C,
+    bootstrap: B,
+    configure: Configure,
+    backoff: Backoff,
+    live: watch::Sender<Option<Live<T>>>,
+    state: watch::Sender<ConnectionState>,
+) where
+    T: TypedStub,
+    C: Fn() -> CF,
+    CF: Future<Output = io::Result<Tr>>,
+    Tr: Transport,
+    B: Fn(Session) -> BF,
+    BF: Future<Output = Result<T, RpcError>>,
+{
+    let mut generation = 0u64;
+    // Failures since the last good session; 0 while the first connection is being made.
+    let mut failures = 0u32;
+    let mut ever_connected = false;
+    loop {
+        let attempt = failures + 1;
+        if !ever_connected {
+            state.send_replace(ConnectionState::Connecting { attempt });
+        }
+        let outcome = match connect().await {
+            Err(e) => Err(RpcError::from(e)),
+            Ok(transport) => {
+                let session = configure().start(transport);
+                // A session that breaks mid-bootstrap fails the bootstrap's calls anyway, but a
+                // bootstrap that makes no calls would not notice: race it against the end.
+                let booted = tokio::select! {
+                    booted = bootstrap(session.clone()) => booted,
+                    e = session.closed() => Err(e),
+                };
+                if booted.is_err() {
+                    session.close();
+                }
+                booted.map(|stub| (session, stub))
+            }
+        };
+        let error = match outcome {
+            Ok((session, stub)) => {
+                generation += 1;
+                failures = 0;
+                ever_connected = true;
+                tracing::debug!(
+                    generation,
+                    session = session.id(),
+                    "reconnecting client connected"
+                );
+                live.send_replace(Some(Live {
+                    session: session.clone(),
+                    stub,
+                }));
+                state.send_replace(ConnectionState::Connected { generation });
+                let error = session.closed().await;
+                live.send_replace(None);
+                tracing::info!(generation, %error, "connection lost; redialing");
+                error
+            }
+            Err(error) => {
+                tracing::debug!(attempt, %error, "connection attempt failed");
+                error
+            }
+        };
+        failures += 1;
+        if ever_connected {
+            state.send_replace(ConnectionState::Reconnecting {
+                attempt: failures,
+                error,
+            });
+        }
+        tokio::time::sleep(backoff.delay(failures)).await;
+    }
+}
