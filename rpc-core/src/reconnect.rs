@@ -24,8 +24,10 @@ use crate::{RpcError, Session, SessionBuilder, Transport, TypedStub};
 pub enum ConnectionState {
     /// Dialing (and bootstrapping) for the first time; `attempt` counts from 1.
     Connecting {
-        /// The attempt under way.
+        /// The attempt under way or waiting for its backoff.
         attempt: u32,
+        /// Why the previous attempt failed; `None` on the first.
+        error: Option<RpcError>,
     },
     /// Connected and bootstrapped. `generation` counts sessions: 1 for the first, 2 after the
     /// first reconnection, and so on.
@@ -114,12 +116,21 @@ type Configure = Arc<dyn Fn() -> SessionBuilder + Send + Sync>;
 pub struct ReconnectBuilder {
     configure: Configure,
     backoff: Backoff,
+    attempt_timeout: Duration,
+}
+
+/// What the redial loop needs besides the user's functions.
+struct Settings {
+    configure: Configure,
+    backoff: Backoff,
+    attempt_timeout: Duration,
 }
 
 impl std::fmt::Debug for ReconnectBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReconnectBuilder")
             .field("backoff", &self.backoff)
+            .field("attempt_timeout", &self.attempt_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -141,6 +152,13 @@ impl ReconnectBuilder {
         self
     }
 
+    /// How long one attempt (connect plus bootstrap) may take before it counts as failed, so
+    /// a server that accepts but never answers cannot stall the client. Default: 30 s.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
     /// Starts dialing at once, in a task of its own (so it must be called within a tokio
     /// runtime). `connect` opens a transport; `bootstrap` turns a new session into the
     /// capability to hand out. A failure of either counts as a failed attempt and is retried
@@ -155,12 +173,18 @@ impl ReconnectBuilder {
         BF: Future<Output = Result<T, RpcError>> + Send + 'static,
     {
         let (live_tx, live) = watch::channel(None);
-        let (state_tx, state) = watch::channel(ConnectionState::Connecting { attempt: 1 });
+        let (state_tx, state) = watch::channel(ConnectionState::Connecting {
+            attempt: 1,
+            error: None,
+        });
         let task = tokio::spawn(redial(
             connect,
             bootstrap,
-            self.configure,
-            self.backoff,
+            Settings {
+                configure: self.configure,
+                backoff: self.backoff,
+                attempt_timeout: self.attempt_timeout,
+            },
             live_tx,
             state_tx,
         ));
@@ -170,6 +194,11 @@ impl ReconnectBuilder {
 
 /// A client connection that redials with backoff whenever it is lost, and runs a bootstrap on
 /// each new session to obtain the capability `T` it hands out.
+///
+/// A lost connection is noticed when the transport reports it, or, for a peer that silently
+/// vanished, when the session's keepalive goes unanswered: configure
+/// [`keepalive`](SessionBuilder::keepalive) through [`ReconnectBuilder::session`] to decide
+/// how soon.
 ///
 /// Stubs from a lost session stay broken (with a
 /// [`Disconnected`](crate::ErrorKind::Disconnected) error, or whatever ended it); ask
@@ -247,6 +276,7 @@ impl Reconnecting<()> {
         ReconnectBuilder {
             configure: Arc::new(Session::builder),
             backoff: Backoff::default(),
+            attempt_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -301,12 +331,45 @@ impl<T> Drop for Reconnecting<T> {
     }
 }
 
+/// Closes a session when dropped: the redial task may be aborted (the client dropped) in the
+/// middle of a bootstrap or while connected, and the connection must not outlive it.
+struct CloseOnDrop(Session);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// One attempt: connect, start a session, bootstrap it.
+async fn attempt<T, C, CF, Tr, B, BF>(
+    connect: &C,
+    bootstrap: &B,
+    configure: &Configure,
+) -> Result<(CloseOnDrop, T), RpcError>
+where
+    C: Fn() -> CF,
+    CF: Future<Output = io::Result<Tr>>,
+    Tr: Transport,
+    B: Fn(Session) -> BF,
+    BF: Future<Output = Result<T, RpcError>>,
+{
+    let transport = connect().await?;
+    let session = CloseOnDrop(configure().start(transport));
+    // A session that breaks mid-bootstrap fails the bootstrap's calls anyway, but a bootstrap
+    // that makes no calls would not notice: race it against the end.
+    let stub = tokio::select! {
+        booted = bootstrap(session.0.clone()) => booted?,
+        e = session.0.closed() => return Err(e),
+    };
+    Ok((session, stub))
+}
+
 /// The redial loop: connect, bootstrap, publish, wait for the session to end; repeat.
 async fn redial<T, C, CF, Tr, B, BF>(
     connect: C,
     bootstrap: B,
-    configure: Configure,
-    backoff: Backoff,
+    settings: Settings,
     live: watch::Sender<Option<Live<T>>>,
     state: watch::Sender<ConnectionState>,
 ) where
@@ -318,62 +381,61 @@ async fn redial<T, C, CF, Tr, B, BF>(
     BF: Future<Output = Result<T, RpcError>>,
 {
     let mut generation = 0u64;
-    // Failures since the last good session; 0 while the first connection is being made.
+    // Failures since the last good session (or since the start).
     let mut failures = 0u32;
-    let mut ever_connected = false;
     loop {
-        let attempt = failures + 1;
-        if !ever_connected {
-            state.send_replace(ConnectionState::Connecting { attempt });
-        }
-        let outcome = match connect().await {
-            Err(e) => Err(RpcError::from(e)),
-            Ok(transport) => {
-                let session = configure().start(transport);
-                // A session that breaks mid-bootstrap fails the bootstrap's calls anyway, but a
-                // bootstrap that makes no calls would not notice: race it against the end.
-                let booted = tokio::select! {
-                    booted = bootstrap(session.clone()) => booted,
-                    e = session.closed() => Err(e),
-                };
-                if booted.is_err() {
-                    session.close();
-                }
-                booted.map(|stub| (session, stub))
-            }
-        };
+        let outcome = tokio::time::timeout(
+            settings.attempt_timeout,
+            attempt(&connect, &bootstrap, &settings.configure),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(RpcError::with_kind(
+                crate::ErrorKind::Timeout,
+                "Error",
+                format!(
+                    "connecting and bootstrapping took more than {:?}",
+                    settings.attempt_timeout
+                ),
+            ))
+        });
         let error = match outcome {
             Ok((session, stub)) => {
                 generation += 1;
                 failures = 0;
-                ever_connected = true;
                 tracing::debug!(
                     generation,
-                    session = session.id(),
+                    session = session.0.id(),
                     "reconnecting client connected"
                 );
                 live.send_replace(Some(Live {
-                    session: session.clone(),
+                    session: session.0.clone(),
                     stub,
                 }));
                 state.send_replace(ConnectionState::Connected { generation });
-                let error = session.closed().await;
+                let error = session.0.closed().await;
                 live.send_replace(None);
                 tracing::info!(generation, %error, "connection lost; redialing");
                 error
             }
             Err(error) => {
-                tracing::debug!(attempt, %error, "connection attempt failed");
+                tracing::debug!(attempt = failures + 1, %error, "connection attempt failed");
                 error
             }
         };
         failures += 1;
-        if ever_connected {
-            state.send_replace(ConnectionState::Reconnecting {
+        // The number shown is the attempt that comes after the backoff.
+        state.send_replace(if generation == 0 {
+            ConnectionState::Connecting {
+                attempt: failures + 1,
+                error: Some(error),
+            }
+        } else {
+            ConnectionState::Reconnecting {
                 attempt: failures,
                 error,
-            });
-        }
-        tokio::time::sleep(backoff.delay(failures)).await;
+            }
+        });
+        tokio::time::sleep(settings.backoff.delay(failures)).await;
     }
 }

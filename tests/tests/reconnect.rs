@@ -218,3 +218,111 @@ async fn a_failing_bootstrap_is_retried_like_a_failed_connection() {
         ConnectionState::Connected { generation: 1 }
     );
 }
+
+#[tokio::test]
+async fn dropping_the_client_stops_redialing() {
+    // Nothing listens on this port once the probe listener is gone.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dials = Arc::new(AtomicUsize::new(0));
+    let client = Reconnecting::builder()
+        .backoff(Backoff::new(Duration::from_millis(5), Duration::from_millis(5)).without_jitter())
+        .start(
+            {
+                let dials = dials.clone();
+                move || {
+                    dials.fetch_add(1, Ordering::SeqCst);
+                    tcp::connect(addr)
+                }
+            },
+            |session: Session| async move {
+                session
+                    .main_as::<GateClient>()
+                    .authenticate("let-me-in")
+                    .await
+            },
+        );
+    let mut state = client.state();
+    tokio::time::timeout(
+        WAIT,
+        state.wait_for(|s| matches!(s, ConnectionState::Connecting { attempt, error: Some(_) } if *attempt >= 3)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    drop(client);
+    // Let an attempt already under way finish, then check that no more start.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let after_drop = dials.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(dials.load(Ordering::SeqCst), after_drop);
+    // Observers learn that the client is gone.
+    assert!(state.changed().await.is_err());
+}
+
+#[tokio::test]
+async fn a_silent_server_times_the_attempt_out_and_a_drop_hangs_up() {
+    // A server that accepts and then says nothing: the bootstrap would wait forever.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (hung_up_tx, mut hung_up) = tokio::sync::mpsc::unbounded_channel();
+    let open = Arc::new(AtomicUsize::new(0));
+    tokio::spawn({
+        let open = open.clone();
+        async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                open.fetch_add(1, Ordering::SeqCst);
+                let (open, hung_up_tx) = (open.clone(), hung_up_tx.clone());
+                tokio::spawn(async move {
+                    use tokio::io::AsyncReadExt;
+                    let mut buf = [0u8; 1024];
+                    // Read (and ignore) until the client closes its end.
+                    while socket.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+                    open.fetch_sub(1, Ordering::SeqCst);
+                    let _ = hung_up_tx.send(());
+                });
+            }
+        }
+    });
+    let client = Reconnecting::builder()
+        .backoff(
+            Backoff::new(Duration::from_millis(10), Duration::from_millis(10)).without_jitter(),
+        )
+        .attempt_timeout(Duration::from_millis(100))
+        .start(
+            move || tcp::connect(addr),
+            |session: Session| async move {
+                session
+                    .main_as::<GateClient>()
+                    .authenticate("let-me-in")
+                    .await
+            },
+        );
+    let mut state = client.state();
+    let timed_out = tokio::time::timeout(
+        WAIT,
+        state.wait_for(|s| matches!(s, ConnectionState::Connecting { error: Some(e), .. } if e.kind() == ErrorKind::Timeout)),
+    )
+    .await;
+    assert!(
+        matches!(timed_out, Ok(Ok(_))),
+        "{:?}",
+        *client.state().borrow()
+    );
+    // The timed-out attempt's connection was closed, not leaked.
+    tokio::time::timeout(WAIT, hung_up.recv())
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Dropped in the middle of an attempt, the client hangs up that connection too.
+    tests::eventually("an attempt under way", || open.load(Ordering::SeqCst) == 1).await;
+    drop(client);
+    tests::eventually("every connection closed", || {
+        open.load(Ordering::SeqCst) == 0
+    })
+    .await;
+}
