@@ -135,6 +135,17 @@ impl std::fmt::Debug for ReconnectBuilder {
     }
 }
 
+impl Default for ReconnectBuilder {
+    /// [`Session::builder`] sessions, [`Backoff::default`], a 30 s attempt timeout.
+    fn default() -> Self {
+        ReconnectBuilder {
+            configure: Arc::new(Session::builder),
+            backoff: Backoff::default(),
+            attempt_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 impl ReconnectBuilder {
     /// How each session is configured (codec, keepalive, limits, a main object of our own).
     /// It is called once per connection. Default: [`Session::builder`].
@@ -271,13 +282,10 @@ impl<T> std::fmt::Debug for Reconnecting<T> {
 }
 
 impl Reconnecting<()> {
-    /// A builder with the defaults: [`Session::builder`] sessions, [`Backoff::default`].
+    /// A builder with the defaults (see [`ReconnectBuilder::default`]). The type of the
+    /// capability is fixed later, by [`ReconnectBuilder::start`].
     pub fn builder() -> ReconnectBuilder {
-        ReconnectBuilder {
-            configure: Arc::new(Session::builder),
-            backoff: Backoff::default(),
-            attempt_timeout: Duration::from_secs(30),
-        }
+        ReconnectBuilder::default()
     }
 }
 
