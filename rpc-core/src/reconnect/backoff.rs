@@ -64,3 +64,28 @@ impl Backoff {
         full / 2 + (full / 2) * fraction / 1_000
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jittered_delays_stay_between_half_and_the_whole() {
+        let b = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+        for retry in 1..20 {
+            let full = b.without_jitter().delay(retry);
+            let d = b.delay(retry);
+            assert!(
+                d >= full / 2 && d <= full,
+                "retry {retry}: {d:?} vs {full:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_retry_counts_do_not_overflow() {
+        let b = Backoff::new(Duration::from_secs(1), Duration::from_secs(60)).without_jitter();
+        assert_eq!(b.delay(u32::MAX), Duration::from_secs(60));
+        assert_eq!(b.delay(0), Duration::from_secs(1));
+    }
+}
