@@ -6,6 +6,10 @@ pub mod chat;
 pub mod conformance;
 pub mod console;
 pub mod net;
+pub mod plugins;
+pub mod pubsub;
+pub mod relay;
+pub mod reverse;
 pub mod tail;
 
 use std::io::BufRead;

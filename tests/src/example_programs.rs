@@ -1,4 +1,4 @@
-//! The streaming example programs (`chat`, `tail`, `console`) as child processes: built once
+//! The example programs (the streaming ones and the topologies) as child processes: built once
 //! with the cargo running the tests, run with stdin, stdout and stderr piped, every wait
 //! bounded, and killed when dropped (a failing assertion included).
 
@@ -22,11 +22,13 @@ use tokio::{
 use crate::interop::{Finished, setup::workspace_root};
 
 /// The programs built together, on first use.
-const PROGRAMS: [&str; 3] = ["chat", "tail", "console"];
+const PROGRAMS: [&str; 7] = [
+    "chat", "tail", "console", "reverse", "relay", "plugins", "pubsub",
+];
 /// How long building them may take (normally a link: their library is already built).
 const BUILD_DEADLINE: Duration = Duration::from_secs(600);
 
-/// The path of the example program `name` (one of `chat`, `tail`, `console`). Blocks while
+/// The path of the example program `name` (one of `PROGRAMS`). Blocks while
 /// cargo builds them, the first time; async tests go through [`Program::start`].
 pub fn example_binary(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<HashMap<String, PathBuf>, String>> = OnceLock::new();
