@@ -3,7 +3,7 @@
 //!
 //! A member joins with a stream of the lines it will say and gets back a stream of everything
 //! said in the room. Both streams are open at once. When a member's lines end (it half-closed),
-//! the room announces "<name> left" and then ends that member's incoming stream, so the member
+//! the room announces "`<name> left`" and then ends that member's incoming stream, so the member
 //! knows everything it said was delivered before it goes.
 
 use std::{
@@ -52,7 +52,7 @@ impl fmt::Display for Message {
 pub trait ChatRoom {
     /// Joins as `name`: every line of `outgoing` is said to the room, and the returned stream
     /// carries everything said from now on (this member's own lines included). When
-    /// `outgoing` ends, the room announces "<name> left" and ends the returned stream.
+    /// `outgoing` ends, the room announces "`<name> left`" and ends the returned stream.
     async fn join(
         &self,
         name: String,

@@ -1,7 +1,7 @@
 //! Deadlines: how long calls may take, carried to Capstan peers and inherited on request.
 //!
 //! Calls made inside [`within`] (or [`timeout`]) carry its deadline: awaiting one of them fails
-//! with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) once the deadline passes, and the
+//! with [`ErrorKind::Timeout`] once the deadline passes, and the
 //! call is released, which cancels the remote work. A Capstan peer also receives the deadline
 //! and cancels the call itself when it passes. Inside a handler, [`incoming`] is the caller's
 //! deadline, and [`inherit`] applies it to the calls the handler makes in turn — an opt-in, so

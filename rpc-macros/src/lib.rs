@@ -17,7 +17,7 @@ use quote::quote;
 ///   `async fn`s);
 /// - `CounterServer<T>`, which serves any `T: Counter` to peers;
 /// - `CounterClient`, a typed stub for a remote (or local) `Counter`. Its inherent methods
-///   return [`RpcPromise`]s that can be awaited or pipelined, and it also implements `Counter`,
+///   return `RpcPromise`s that can be awaited or pipelined, and it also implements `Counter`,
 ///   so code can be generic over local and remote objects.
 ///
 /// Every method takes `&self` and owned serde arguments, and returns `Result<T, E>` where `E`
