@@ -16,10 +16,17 @@ read -r -a targets <<<"${FUZZ_TARGETS:-json_decode msgpack_decode session}"
 # cargo-fuzz needs nightly-only rustc flags (sanitizers); the stable toolchain allows them with
 # RUSTC_BOOTSTRAP.
 export RUSTC_BOOTSTRAP=1
-# Known bug: a promise resolved with itself (or a cycle of promises) leaks a task past the
-# session's end; see rpc-core/tests/fuzz_regressions.rs. Until it is fixed the session target
-# does not fail on leaked tasks here. Set CAPSTAN_FUZZ_TASK_LEAKS=fail to check them anyway.
-export CAPSTAN_FUZZ_TASK_LEAKS="${CAPSTAN_FUZZ_TASK_LEAKS:-ignore}"
+# Known bugs leak memory past the session's end (promise cycles, a reused promise ID, a pipe
+# holding its own reader); see fuzz/README.md and rpc-core/tests/fuzz_regressions.rs. Until they
+# are fixed, the session target does not send the frames that trigger them (avoid-known); every
+# other leak still fails the run, through the target's own checks and LeakSanitizer.
+# CAPSTAN_FUZZ_LEAKS=fail sends them anyway; =ignore checks no leaks at all.
+export CAPSTAN_FUZZ_LEAKS="${CAPSTAN_FUZZ_LEAKS:-avoid-known}"
+detect_leaks=1
+if [ "$CAPSTAN_FUZZ_LEAKS" = "ignore" ]; then
+    detect_leaks=0
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "== installing cargo-fuzz"
@@ -42,7 +49,8 @@ for target in "${targets[@]}"; do
     cp corpus/"$target"/* "$work/$target/"
     log="$work/$target.log"
     if cargo fuzz run "$target" "$work/$target" -- \
-        -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+        -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -detect_leaks="$detect_leaks" \
+        -print_final_stats=1 \
         >"$log" 2>&1; then
         grep -E '^#[0-9]+[[:space:]]+DONE' "$log" || tail -n 3 "$log"
         passed=$((passed + 1))
