@@ -254,10 +254,19 @@ impl RpcError {
     }
 
     /// Turns any rejection value into an error: errors stay, other values are described.
+    ///
+    /// A rejection may not carry references (capnweb forbids stubs in a reject), and keeping
+    /// one could tie a promise or a stream to itself in a cycle that is never freed, so
+    /// references are dropped.
     pub(crate) fn from_rejection(value: Value) -> Self {
         match value {
-            Value::Error(e) => e,
+            Value::Error(e) if !e.props().iter().any(|(_, v)| v.has_references()) => e,
+            Value::Error(e) => RpcError::with_kind(e.kind(), e.name(), e.message()),
             Value::String(s) => RpcError::error(s),
+            other if other.has_references() => RpcError::error(format!(
+                "rejected with a {} holding references",
+                other.kind_name()
+            )),
             other => RpcError::error(format!("rejected with a non-error {}", other.kind_name()))
                 .with_prop("value", other),
         }

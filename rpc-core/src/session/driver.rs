@@ -38,7 +38,7 @@ pub(crate) async fn read_loop<S>(
                 }
             }
             command = commands.recv() => match command {
-                Some(Command::Release(id)) => shared.release_import(id),
+                Some(Command::Release(id, generation)) => shared.release_import(id, generation),
                 Some(Command::Abort(reason)) => return shared.break_with(reason, true),
                 Some(Command::Close(reason)) => return shared.break_with(reason, false),
                 None => return,

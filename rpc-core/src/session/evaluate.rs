@@ -6,7 +6,7 @@ use futures::StreamExt;
 
 use super::{
     shared::{ImportRef, SessionShared, SessionState},
-    tables::{ExportKind, ImportEntry, ImportResult},
+    tables::{ExportKind, ImportEntry, ImportResult, next_generation},
 };
 use crate::{
     RpcError, RpcPromise, Stub,
@@ -154,7 +154,8 @@ impl<'a> Evaluator<'a> {
             )));
         }
         self.note_introduction(id)?;
-        let entry = self.state.imports.entry(id).or_insert(ImportEntry {
+        let entry = self.state.imports.entry(id).or_insert_with(|| ImportEntry {
+            generation: next_generation(),
             introductions: 0,
             handles: 0,
             result: None,
@@ -175,15 +176,15 @@ impl<'a> Evaluator<'a> {
         let reader = match self.state.exports.get(&id).map(|e| &e.kind) {
             Some(ExportKind::Capability(stub)) => stub
                 .downcast::<SinkTarget>()
-                .and_then(|pipe| pipe.take_reader()),
+                .and_then(|pipe| Some((pipe.take_reader()?, pipe.queue_id()))),
             _ => None,
         };
-        let reader = reader.ok_or_else(|| {
+        let (reader, origin) = reader.ok_or_else(|| {
             RpcError::protocol(format!(
                 "ID {id} is not a pipe whose readable end is unused"
             ))
         })?;
-        Ok(ReadableStream::new(reader.boxed()))
+        Ok(ReadableStream::from_origin(reader.boxed(), origin))
     }
 
     /// The peer exports a promise it will resolve unprompted.
@@ -205,6 +206,7 @@ impl<'a> Evaluator<'a> {
         self.state.imports.insert(
             id,
             ImportEntry {
+                generation: next_generation(),
                 introductions: 1,
                 handles: 1,
                 result: Some(ImportResult {
@@ -243,6 +245,7 @@ impl<'a> Evaluator<'a> {
         Arc::new(ImportRef {
             session: self.shared.clone(),
             id,
+            generation: self.state.imports.get(&id).map_or(0, |e| e.generation),
         })
     }
 

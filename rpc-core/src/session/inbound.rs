@@ -13,7 +13,7 @@ use super::{
     devaluate::Devaluator,
     evaluate::{Action, Delivery, Evaluator, Job, Root, Target},
     shared::SessionShared,
-    tables::{ExportEntry, ExportKind},
+    tables::{ExportEntry, ExportKind, ImportEntry},
 };
 use crate::{
     RpcError, Session, Stub, deliver,
@@ -267,48 +267,52 @@ fn pull(shared: &Arc<SessionShared>, id: Id) -> Result<(), RpcError> {
 }
 
 fn settle(shared: &Arc<SessionShared>, id: Id, expr: Expr, ok: bool) -> Result<(), RpcError> {
+    let verb = if ok { "resolve" } else { "reject" };
     let (pending, value, jobs, deep) = {
         let mut st = shared.lock();
-        let mut ev = Evaluator::new(shared, &mut st);
-        let value = ev.value(expr)?;
-        let jobs = std::mem::take(&mut ev.jobs);
-        let deep = ev.made_promises;
+        // Check the ID before evaluating the value, so the value cannot introduce the very
+        // promise it settles (a promise resolved with itself would wait on itself forever).
         let never_introduced = if id >= 0 {
             id >= st.next_push
         } else {
             id < st.peer_lowest_export
         };
-        let pending = match st.imports.get_mut(&id) {
+        let known = match st.imports.get(&id) {
             None if never_introduced => {
-                let verb = if ok { "resolve" } else { "reject" };
                 return Err(RpcError::protocol(format!(
                     "{verb} of import ID {id}, which was never introduced"
                 )));
             }
-            // Already released: the value is dropped, releasing whatever it holds.
-            None => None,
-            Some(entry) => match &mut entry.result {
-                None => {
-                    let verb = if ok { "resolve" } else { "reject" };
-                    return Err(RpcError::protocol(format!(
-                        "{verb} of import ID {id}, which is not a promise"
-                    )));
-                }
-                Some(result) => {
-                    result.arrived = true;
-                    let pending = result.pending.clone();
-                    if result.stream {
-                        // A `stream` message's result: forgotten once settled, never released.
-                        st.imports.remove(&id);
-                    } else if id < 0 {
-                        // A `promise` import is done once resolved: release it now, as capnweb
-                        // does. Our handles on it keep the settled value.
-                        let entry = st.imports.remove(&id).expect("present");
-                        shared.send(Message::Release(id, entry.introductions));
-                    }
-                    Some(pending)
-                }
-            },
+            None => false,
+            Some(ImportEntry { result: None, .. }) => {
+                return Err(RpcError::protocol(format!(
+                    "{verb} of import ID {id}, which is not a promise"
+                )));
+            }
+            Some(_) => true,
+        };
+        let mut ev = Evaluator::new(shared, &mut st);
+        let value = ev.value(expr)?;
+        let jobs = std::mem::take(&mut ev.jobs);
+        let deep = ev.made_promises;
+        // Already released (not `known`): the value is dropped, releasing whatever it holds.
+        let pending = if known {
+            let entry = st.imports.get_mut(&id).expect("checked above");
+            let result = entry.result.as_mut().expect("checked above");
+            result.arrived = true;
+            let pending = result.pending.clone();
+            if result.stream {
+                // A `stream` message's result: forgotten once settled, never released.
+                st.imports.remove(&id);
+            } else if id < 0 {
+                // A `promise` import is done once resolved: release it now, as capnweb does.
+                // Our handles on it keep the settled value.
+                let entry = st.imports.remove(&id).expect("present");
+                shared.send(Message::Release(id, entry.introductions));
+            }
+            Some(pending)
+        } else {
+            None
         };
         (pending, value, jobs, deep)
     };
@@ -319,9 +323,19 @@ fn settle(shared: &Arc<SessionShared>, id: Id, expr: Expr, ok: bool) -> Result<(
     if !ok {
         pending.settle(Err(RpcError::from_rejection(value)));
     } else if deep {
-        // Promises inside a resolution are awaited before delivery, as capnweb does.
+        // Promises inside a resolution are awaited before delivery, as capnweb does. If the
+        // session ends first, a resolution that can complete still wins (`biased`); one that
+        // never could fails with the session's error instead of waiting forever.
         let settler = pending.settler();
-        start(async move { settler.settle(deliver::resolve_deep(value).await) });
+        let session = Session::from_shared(shared);
+        start(async move {
+            let outcome = tokio::select! {
+                biased;
+                outcome = deliver::resolve_deep(value) => outcome,
+                error = session.closed() => Err(error),
+            };
+            settler.settle(outcome)
+        });
     } else {
         pending.settle(Ok(value));
     }

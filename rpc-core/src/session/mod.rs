@@ -191,6 +191,12 @@ impl Session {
         CURRENT.try_with(Session::clone).ok()
     }
 
+    pub(crate) fn from_shared(shared: &Arc<SessionShared>) -> Session {
+        Session {
+            shared: shared.clone(),
+        }
+    }
+
     pub(crate) fn scope<F: std::future::Future>(
         shared: &Arc<SessionShared>,
         fut: F,
@@ -223,6 +229,7 @@ impl Session {
         Stub(Hook::Remote(Arc::new(ImportRef {
             session: self.shared.clone(),
             id: 0,
+            generation: 0,
         })))
     }
 

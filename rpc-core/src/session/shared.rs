@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{
     devaluate::Devaluator,
-    tables::{ExportEntry, ExportKind, ImportEntry, ImportResult},
+    tables::{ExportEntry, ExportKind, ImportEntry, ImportResult, next_generation},
 };
 use crate::{
     Limits, RpcError, RpcPromise,
@@ -31,7 +31,8 @@ pub(crate) enum Outbound {
 /// Work for the session task that must not run where it was requested (for example in `Drop`,
 /// which may run while the state lock is held).
 pub(crate) enum Command {
-    Release(Id),
+    /// The last handle on this import (of this generation) is gone.
+    Release(Id, u64),
     Abort(RpcError),
     Close(RpcError),
 }
@@ -71,13 +72,18 @@ pub(crate) struct SessionShared {
 pub(crate) struct ImportRef {
     pub(crate) session: Arc<SessionShared>,
     pub(crate) id: Id,
+    /// The generation of the import entry this handle was made for.
+    pub(crate) generation: u64,
 }
 
 impl Drop for ImportRef {
     fn drop(&mut self) {
         // The main object (ID 0) is never released.
         if self.id != 0 {
-            let _ = self.session.commands.send(Command::Release(self.id));
+            let _ = self
+                .session
+                .commands
+                .send(Command::Release(self.id, self.generation));
         }
     }
 }
@@ -216,10 +222,11 @@ impl SessionShared {
             }
         });
         match sent {
-            Ok((id, pending)) => {
+            Ok((id, generation, pending)) => {
                 let import = Arc::new(ImportRef {
                     session: self.clone(),
                     id,
+                    generation,
                 });
                 RpcPromise::new(
                     Source::Remote {
@@ -247,7 +254,7 @@ impl SessionShared {
             Message::Stream(Expr::pipeline(target, Some(path), Some(args)))
         });
         match sent {
-            Ok((_, pending)) => pending,
+            Ok((_, _, pending)) => pending,
             Err(e) => Pending::settled(Err(e)),
         }
     }
@@ -260,8 +267,8 @@ impl SessionShared {
         self: &Arc<Self>,
         stream: bool,
         build: impl FnOnce(&mut Devaluator) -> Message,
-    ) -> Result<(Id, Pending), RpcError> {
-        let (id, pending, deferred) = {
+    ) -> Result<(Id, u64, Pending), RpcError> {
+        let (id, generation, pending, deferred) = {
             let mut st = self.lock();
             if let Some(e) = &st.broken {
                 return Err(e.clone());
@@ -273,9 +280,11 @@ impl SessionShared {
             st.next_push += 1;
             let pending = Pending::new();
             let handles = u32::from(!stream);
+            let generation = next_generation();
             st.imports.insert(
                 id,
                 ImportEntry {
+                    generation,
                     introductions: handles,
                     handles,
                     result: Some(ImportResult {
@@ -287,10 +296,10 @@ impl SessionShared {
                 },
             );
             self.send(message);
-            (id, pending, deferred)
+            (id, generation, pending, deferred)
         };
         deferred.start(self);
-        Ok((id, pending))
+        Ok((id, generation, pending))
     }
 
     /// Sends `pull` for one of our push results, once.
@@ -309,12 +318,16 @@ impl SessionShared {
     }
 
     /// The last handle on an import is gone: release it.
-    pub(crate) fn release_import(&self, id: Id) {
+    pub(crate) fn release_import(&self, id: Id, generation: u64) {
         let removed = {
             let mut st = self.lock();
             let Some(entry) = st.imports.get_mut(&id) else {
                 return;
             };
+            if entry.generation != generation {
+                // A handle on an earlier entry whose ID the peer has since reused.
+                return;
+            }
             entry.handles = entry.handles.saturating_sub(1);
             if entry.handles > 0 {
                 return;

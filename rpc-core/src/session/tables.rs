@@ -6,6 +6,9 @@ use crate::{Stub, pending::Pending};
 
 /// An entry in our import table: something the peer exports to us.
 pub(crate) struct ImportEntry {
+    /// Tells this entry apart from an earlier one with the same ID (a peer may reuse a promise
+    /// ID once it is settled): a handle on the earlier one must not release this one.
+    pub(crate) generation: u64,
     /// How many times the peer introduced this ID; `release` sends this count back.
     pub(crate) introductions: u32,
     /// Live `ImportRef`s for this ID; at zero we release it.
@@ -26,9 +29,16 @@ pub(crate) struct ImportResult {
     pub(crate) arrived: bool,
 }
 
+/// A new, process-wide unique generation for an import entry.
+pub(crate) fn next_generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 impl ImportEntry {
     pub(crate) fn main() -> Self {
         ImportEntry {
+            generation: 0,
             introductions: 0,
             handles: 0,
             result: None,

@@ -118,6 +118,11 @@ impl ChunkQueue {
         self.lock().end.is_some()
     }
 
+    /// This queue's identity, for telling whether a value holds its own reader.
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.state) as usize
+    }
+
     /// The reader side.
     pub(crate) fn reader(&self) -> ChunkReader {
         ChunkReader(self.clone())

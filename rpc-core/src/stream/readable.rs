@@ -20,20 +20,37 @@ use crate::{
 /// The untyped handle inside a [`Value::Readable`]. Its chunks can be taken once: to be read
 /// here (as an [`RpcStream`]) or pumped to a peer.
 #[derive(Clone)]
-pub struct ReadableStream(Arc<Mutex<Option<Chunks>>>);
+pub struct ReadableStream {
+    chunks: Arc<Mutex<Option<Chunks>>>,
+    /// The queue these chunks are read from, when they arrive from a peer (0 otherwise).
+    origin: usize,
+}
 
 impl ReadableStream {
     pub(crate) fn new(chunks: Chunks) -> Self {
-        ReadableStream(Arc::new(Mutex::new(Some(chunks))))
+        Self::from_origin(chunks, 0)
+    }
+
+    /// Chunks read from the queue whose [`ChunkQueue::id`](super::ChunkQueue::id) is `origin`.
+    pub(crate) fn from_origin(chunks: Chunks, origin: usize) -> Self {
+        ReadableStream {
+            chunks: Arc::new(Mutex::new(Some(chunks))),
+            origin,
+        }
     }
 
     /// The chunks; `None` once taken.
     pub(crate) fn take(&self) -> Option<Chunks> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.chunks.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     pub(crate) fn same(&self, other: &ReadableStream) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(&self.chunks, &other.chunks)
+    }
+
+    /// The queue this stream reads from, if it arrived from a peer.
+    pub(crate) fn origin(&self) -> usize {
+        self.origin
     }
 }
 

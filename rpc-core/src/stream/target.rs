@@ -40,18 +40,40 @@ impl SinkTarget {
         self.reader.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
+    /// The identity of the queue behind this target.
+    pub(crate) fn queue_id(&self) -> usize {
+        self.queue.id()
+    }
+
     /// Fails the stream, for example because the session ended.
     pub(crate) fn fail(&self, error: RpcError) {
         self.queue.end(Err(error));
     }
 
     fn write(&self, chunks: Vec<Value>) -> CallFuture {
+        // A chunk holding this very stream's readable end would keep the stream alive through
+        // itself, never to be freed.
+        let own = self.queue.id();
+        if chunks.iter().any(|c| holds_reader_of(c, own)) {
+            return Box::pin(std::future::ready(Err(RpcError::type_error(
+                "a stream cannot carry its own readable end",
+            ))));
+        }
         let ack = Pending::new();
         let last = chunks.len().saturating_sub(1);
         for (i, chunk) in chunks.into_iter().enumerate() {
             self.queue.write(chunk, (i == last).then(|| ack.settler()));
         }
         Box::pin(async move { ack.wait().await })
+    }
+}
+
+fn holds_reader_of(value: &Value, queue: usize) -> bool {
+    match value {
+        Value::Readable(r) => r.origin() == queue,
+        Value::Array(items) => items.iter().any(|v| holds_reader_of(v, queue)),
+        Value::Object(o) => o.iter().any(|(_, v)| holds_reader_of(v, queue)),
+        _ => false,
     }
 }
 

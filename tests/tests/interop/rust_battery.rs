@@ -143,7 +143,10 @@ pub async fn run_over_websocket(url: &str, scenarios: &[Scenario]) -> Vec<Outcom
 pub async fn run_over_batch(url: &str, scenarios: &[Scenario]) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     for s in scenarios.iter().filter(|s| s.batch) {
-        let session = http_batch::session(url, None).expect("an http:// URL");
+        // A batch ends when no message has come for a while; a loaded test machine can pause
+        // between a scenario's calls longer than the default, splitting one batch in two.
+        let config = http_batch::HttpConfig::default().with_batch_quiet(Duration::from_millis(50));
+        let session = http_batch::session_with(url, None, &config).expect("an http:// URL");
         let result = run_one(s, session.main_as()).await;
         outcomes.push(Outcome {
             name: s.name.clone(),
