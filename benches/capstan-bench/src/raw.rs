@@ -282,7 +282,6 @@ pub async fn run(workload: Workload, p: &Params) -> Res<Outcome> {
             let server = tokio::spawn(async move {
                 let (mut conn, _) = listener.accept().await?;
                 let mut latencies = Vec::with_capacity(n as usize);
-                let begin = Instant::now();
                 for i in 0..warm + n {
                     if i == warm {
                         latencies.clear();
@@ -297,7 +296,6 @@ pub async fn run(workload: Workload, p: &Params) -> Res<Outcome> {
                     }
                 }
                 let measured: Duration = latencies.iter().sum();
-                let _ = begin;
                 Ok((measured, latencies))
             });
             let mut conn = tcp::connect(addr).await?;
