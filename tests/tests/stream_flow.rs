@@ -100,3 +100,28 @@ async fn the_window_bounds_how_far_the_writer_runs_ahead() {
         "the default window let {default} items ahead"
     );
 }
+
+/// Without batching (a JSON peer) every tiny item is its own write message, each a table entry
+/// at the reader until acknowledged: the window must bound messages as well as bytes, and
+/// stream writes must not count as calls in flight. (30,000 items failed before.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tiny_items_stream_both_ways_to_a_json_peer() {
+    let (a, b) = rpc_transports::memory::pair();
+    let _server = Session::builder()
+        .codec(Json)
+        .main(StreamsServer::new(StreamsImpl::default()))
+        .start(a);
+    let client = Session::builder().codec(Json).start(b);
+    let api: StreamsClient = client.main_as();
+    let n = 30_000u64;
+    let input = rpc_core::RpcStream::new(futures::stream::iter((0..n).map(|i| i.to_string())));
+    let replies: Vec<String> = api
+        .chat(input)
+        .await
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+        .await;
+    assert_eq!(replies.len() as u64, n + 1);
+    assert_eq!(replies.last().map(String::as_str), Some("bye"));
+}

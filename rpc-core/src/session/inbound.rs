@@ -114,6 +114,9 @@ fn push(
                 "Error",
                 "the server is shutting down",
             )),
+            // A stream write waits for its reader, not for work: it is bounded by the stream's
+            // buffer and the export table, not by the calls in flight.
+            Root::Delivery(_) if stream => None,
             Root::Delivery(_) if st.calls_running >= shared.limits.max_calls_in_flight => {
                 Some(calls_limit(shared))
             }
@@ -137,8 +140,10 @@ fn push(
         (Root::Value(v), _) => settler.settle(Ok(v)),
         (Root::Delivery(_), Some(refusal)) => settler.settle(Err(refusal)),
         (Root::Delivery(d), None) => {
-            let session = shared.clone();
-            pending.on_settle(move |_| session.lock().calls_running -= 1);
+            if !stream {
+                let session = shared.clone();
+                pending.on_settle(move |_| session.lock().calls_running -= 1);
+            }
             deliver(shared, d, settler, Some(registration), deadline)
         }
     }

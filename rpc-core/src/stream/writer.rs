@@ -9,6 +9,9 @@ use std::{
 use super::size::approx_size;
 use crate::{RpcError, Stub, pending::Pending, stub::Hook, value::Value};
 
+/// What one write message counts for in the window beyond its chunks' bytes.
+const MESSAGE_OVERHEAD: usize = 32;
+
 #[derive(Default)]
 struct State {
     /// Bytes written but not yet acknowledged.
@@ -137,7 +140,9 @@ impl RemoteWriter {
     /// Sends one chunk, or several as one message when [`RemoteWriter::batches`]. Does not
     /// wait: call [`RemoteWriter::poll_capacity`] first.
     pub(crate) fn send(&self, mut chunks: Vec<Value>) {
-        let size: usize = chunks.iter().map(approx_size).sum();
+        // Each message also costs the reader a table entry until acknowledged, so tiny chunks
+        // are charged a per-message overhead: the window then bounds messages as well as bytes.
+        let size: usize = chunks.iter().map(approx_size).sum::<usize>() + MESSAGE_OVERHEAD;
         self.lock().in_flight += size;
         let ack = if chunks.len() == 1 {
             self.call("write", vec![chunks.pop().expect("one chunk")])
