@@ -21,7 +21,7 @@ export RUSTC_BOOTSTRAP=1
 # are fixed, the session target does not send the frames that trigger them (avoid-known); every
 # other leak still fails the run, through the target's own checks and LeakSanitizer.
 # CAPSTAN_FUZZ_LEAKS=fail sends them anyway; =ignore checks no leaks at all.
-export CAPSTAN_FUZZ_LEAKS="${CAPSTAN_FUZZ_LEAKS:-avoid-known}"
+export CAPSTAN_FUZZ_LEAKS="${CAPSTAN_FUZZ_LEAKS:-fail}"
 detect_leaks=1
 if [ "$CAPSTAN_FUZZ_LEAKS" = "ignore" ]; then
     detect_leaks=0
