@@ -127,6 +127,7 @@ where
     F: Fn() -> M + Send + Sync + 'static,
     M: Into<Stub>,
 {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_connections));
     let service = hyper_service_with(main_factory, config);
     loop {
         let (tcp, peer) = match listener.accept().await {
@@ -138,15 +139,65 @@ where
                 continue;
             }
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "max_connections limit reached; closing a new connection");
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let service = service.clone();
         tokio::spawn(async move {
+            // The place is held by the socket itself, so it lasts through a WebSocket upgrade.
+            let io = Counted {
+                io: tcp,
+                _slot: slot,
+            };
             let connection = http1::Builder::new()
-                .serve_connection(TokioIo::new(tcp), service)
+                .serve_connection(TokioIo::new(io), service)
                 .with_upgrades();
             if let Err(e) = connection.await {
                 tracing::debug!(%peer, error = %e, "HTTP connection ended with an error");
             }
         });
+    }
+}
+
+/// A socket that holds its place among the server's connections until it is dropped.
+struct Counted<IO> {
+    io: IO,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl<IO: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counted<IO> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Counted<IO> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }

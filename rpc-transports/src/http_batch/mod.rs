@@ -93,6 +93,9 @@ pub struct HttpConfig {
     /// turns are over. Raise it if calls made together get split across batches on a loaded
     /// machine: a call that misses the POST fails with "Batch RPC request ended.".
     pub batch_quiet: Option<Duration>,
+    /// Server only ([`serve_with`]): the most connections served at once; a connection over it
+    /// is closed at once. Defaults to 10,000, like `rpc_core::Server`.
+    pub max_connections: usize,
 }
 
 impl Default for HttpConfig {
@@ -102,6 +105,7 @@ impl Default for HttpConfig {
             max_body_bytes: limits.max_frame_bytes,
             limits,
             batch_quiet: None,
+            max_connections: 10_000,
         }
     }
 }
@@ -117,6 +121,13 @@ impl HttpConfig {
     /// [`batch_quiet`](Self::batch_quiet)).
     pub fn with_batch_quiet(mut self, batch_quiet: Duration) -> Self {
         self.batch_quiet = Some(batch_quiet);
+        self
+    }
+
+    /// These settings with another connection limit (see
+    /// [`max_connections`](Self::max_connections)).
+    pub fn with_max_connections(mut self, max_connections: usize) -> Self {
+        self.max_connections = max_connections;
         self
     }
 
