@@ -46,11 +46,11 @@ async fn a_connection_over_the_limit_is_closed_and_one_leaving_frees_a_place() {
         first.closed().await;
         let mut replaced = false;
         for _ in 0..50 {
-            if let Some(next) = ws_client(port).await {
-                if works(&next).await {
-                    replaced = true;
-                    break;
-                }
+            if let Some(next) = ws_client(port).await
+                && works(&next).await
+            {
+                replaced = true;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
