@@ -3,6 +3,9 @@
 //! Use it through `rpc_core::rpc_interface`; the generated code names `::rpc_core` and reaches
 //! only its documented `__private` module.
 
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
 mod client;
 mod model;
 mod server;
