@@ -7,19 +7,17 @@ use std::{
     io::Read,
     path::PathBuf,
     process::{Command as StdCommand, Stdio},
-    sync::{Arc, Mutex, OnceLock},
+    sync::OnceLock,
     thread,
     time::{Duration, Instant},
 };
 
 use tokio::{
-    io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader},
-    process::{Child, ChildStdin, Command},
-    sync::mpsc,
-    task::JoinHandle,
+    io::AsyncWriteExt,
+    process::{ChildStdin, Command},
 };
 
-use crate::interop::{Finished, setup::workspace_root};
+use crate::interop::{ChildProcess, Finished, setup::workspace_root};
 
 /// The programs built together, on first use.
 const PROGRAMS: [&str; 7] = [
@@ -99,15 +97,10 @@ fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
     })
 }
 
-/// A running example program. Dropping it kills the program.
+/// A running example program, with its stdin. Dropping it kills the program.
 pub struct Program {
-    name: String,
-    child: Child,
+    process: ChildProcess,
     stdin: Option<ChildStdin>,
-    stdout_lines: mpsc::UnboundedReceiver<String>,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
-    readers: Vec<JoinHandle<()>>,
 }
 
 impl Program {
@@ -121,37 +114,18 @@ impl Program {
         command
             .args(args)
             .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .env("NO_COLOR", "1");
         let name = format!("{program} {}", args.join(" "));
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        let stdout = Arc::new(Mutex::new(String::new()));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (lines_tx, stdout_lines) = mpsc::unbounded_channel();
-        let out = child.stdout.take().expect("piped");
-        let err = child.stderr.take().expect("piped");
-        let readers = vec![
-            tokio::spawn(collect(out, stdout.clone(), Some(lines_tx))),
-            tokio::spawn(collect(err, stderr.clone(), None)),
-        ];
+        let (process, stdin) = ChildProcess::spawn_with_stdin(&name, command);
         Program {
-            name,
-            stdin: child.stdin.take(),
-            child,
-            stdout_lines,
-            stdout,
-            stderr,
-            readers,
+            process,
+            stdin: Some(stdin),
         }
     }
 
     /// Writes one line to the program's stdin.
     pub async fn write_line(&mut self, line: &str) {
+        let name = self.process.name().to_owned();
         let stdin = self.stdin.as_mut().expect("stdin is still open");
         let written = async {
             stdin.write_all(format!("{line}\n").as_bytes()).await?;
@@ -159,8 +133,8 @@ impl Program {
         };
         tokio::time::timeout(Duration::from_secs(5), written)
             .await
-            .unwrap_or_else(|_| panic!("{} took no input for 5 s", self.name))
-            .unwrap_or_else(|e| panic!("writing to {}: {e}", self.name));
+            .unwrap_or_else(|_| panic!("{name} took no input for 5 s"))
+            .unwrap_or_else(|e| panic!("writing to {name}: {e}"));
     }
 
     /// Closes the program's stdin: it sees end of input.
@@ -170,106 +144,33 @@ impl Program {
 
     /// The next line the program prints, waiting at most `within`.
     pub async fn next_line(&mut self, within: Duration) -> String {
-        match tokio::time::timeout(within, self.stdout_lines.recv()).await {
-            Ok(Some(line)) => line,
-            Ok(None) => panic!("{} closed its stdout\n{}", self.name, self.output()),
-            Err(_) => panic!(
-                "{} printed nothing for {within:?}\n{}",
-                self.name,
-                self.output()
-            ),
-        }
+        self.process.next_line(within).await
     }
 
     /// Waits (at most `within`) for the line `want`, skipping any others.
     pub async fn expect_line(&mut self, want: &str, within: Duration) {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let line = tokio::time::timeout(left, self.stdout_lines.recv()).await;
-            match line {
-                Ok(Some(line)) if line == want => return,
-                Ok(Some(_)) => continue,
-                Ok(None) => panic!("{} ended before `{want}`\n{}", self.name, self.output()),
-                Err(_) => panic!(
-                    "no `{want}` from {} in {within:?}\n{}",
-                    self.name,
-                    self.output()
-                ),
-            }
-        }
+        self.process.expect_line(want, within).await
     }
 
     /// Waits (at most `within`) for `LISTENING <port>` and returns the port.
     pub async fn listening_port(&mut self, within: Duration) -> u16 {
-        let line = self.next_line(within).await;
-        line.strip_prefix("LISTENING ")
-            .and_then(|port| port.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{} printed `{line}`, not `LISTENING <port>`", self.name))
+        self.process.listening_port(within).await
     }
 
     /// Waits (at most `within`) until the program's stderr contains `text`.
     pub async fn expect_stderr(&self, text: &str, within: Duration) {
-        let deadline = tokio::time::Instant::now() + within;
-        while !self.stderr.lock().unwrap().contains(text) {
-            if tokio::time::Instant::now() > deadline {
-                panic!("no `{text}` on {}'s stderr\n{}", self.name, self.output());
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        self.process.expect_stderr(text, within).await
     }
 
     /// The process ID, while it runs.
     pub fn id(&self) -> Option<u32> {
-        self.child.id()
+        self.process.id()
     }
 
-    /// Waits (at most `within`) for the program to exit, killing it at the deadline.
+    /// Waits (at most `within`) for the program to exit (its stdin closed first), killing it at
+    /// the deadline.
     pub async fn finish(mut self, within: Duration) -> Finished {
         self.stdin = None;
-        let status = match tokio::time::timeout(within, self.child.wait()).await {
-            Ok(status) => Some(status.expect("waiting for the program")),
-            Err(_) => {
-                let _ = self.child.kill().await;
-                None
-            }
-        };
-        // The pipes close with the process; the readers then have the last lines.
-        for reader in self.readers.drain(..) {
-            let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
-        }
-        Finished {
-            name: self.name.clone(),
-            status,
-            stdout: self.stdout.lock().unwrap().clone(),
-            stderr: self.stderr.lock().unwrap().clone(),
-        }
-    }
-
-    fn output(&self) -> String {
-        format!(
-            "--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.stdout.lock().unwrap(),
-            self.stderr.lock().unwrap()
-        )
-    }
-}
-
-/// Copies a pipe, line by line, into `buffer` (and `lines`, when given) until it closes.
-async fn collect(
-    pipe: impl AsyncRead + Unpin,
-    buffer: Arc<Mutex<String>>,
-    lines: Option<mpsc::UnboundedSender<String>>,
-) {
-    let mut reader = BufReader::new(pipe).lines();
-    while let Ok(Some(line)) = reader.next_line().await {
-        {
-            let mut buffer = buffer.lock().unwrap();
-            buffer.push_str(&line);
-            buffer.push('\n');
-        }
-        if let Some(lines) = &lines {
-            let _ = lines.send(line);
-        }
+        self.process.finish(within).await
     }
 }

@@ -9,7 +9,7 @@ use std::{
 
 use tokio::{
     io::{AsyncBufReadExt, AsyncRead, BufReader},
-    process::{Child, Command},
+    process::{Child, ChildStdin, Command},
     sync::mpsc,
     task::JoinHandle,
 };
@@ -59,8 +59,19 @@ impl Finished {
 impl ChildProcess {
     /// Starts `command` with stdout and stderr captured. Panics if it cannot start.
     pub fn spawn(name: &str, mut command: Command) -> ChildProcess {
+        command.stdin(Stdio::null());
+        Self::spawn_configured(name, command).0
+    }
+
+    /// Like [`ChildProcess::spawn`], with the program's stdin piped to the caller.
+    pub fn spawn_with_stdin(name: &str, mut command: Command) -> (ChildProcess, ChildStdin) {
+        command.stdin(Stdio::piped());
+        let (process, stdin) = Self::spawn_configured(name, command);
+        (process, stdin.expect("piped stdin"))
+    }
+
+    fn spawn_configured(name: &str, mut command: Command) -> (ChildProcess, Option<ChildStdin>) {
         command
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -82,14 +93,76 @@ impl ChildProcess {
                 None,
             )),
         ];
-        ChildProcess {
+        let stdin = child.stdin.take();
+        let process = ChildProcess {
             name: name.to_owned(),
             child,
             stdout_lines,
             stdout,
             stderr,
             readers,
+        };
+        (process, stdin)
+    }
+
+    /// The program's name, for messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The next line the program prints, waiting at most `within`.
+    pub async fn next_line(&mut self, within: Duration) -> String {
+        match tokio::time::timeout(within, self.stdout_lines.recv()).await {
+            Ok(Some(line)) => line,
+            Ok(None) => panic!("{} closed its stdout\n{}", self.name, self.output_so_far()),
+            Err(_) => panic!(
+                "{} printed nothing for {within:?}\n{}",
+                self.name,
+                self.output_so_far()
+            ),
         }
+    }
+
+    /// Waits (at most `within`) for the line `want`, skipping any others.
+    pub async fn expect_line(&mut self, want: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.stdout_lines.recv()).await {
+                Ok(Some(line)) if line == want => return,
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!(
+                    "{} ended before `{want}`\n{}",
+                    self.name,
+                    self.output_so_far()
+                ),
+                Err(_) => panic!(
+                    "no `{want}` from {} in {within:?}\n{}",
+                    self.name,
+                    self.output_so_far()
+                ),
+            }
+        }
+    }
+
+    /// Waits (at most `within`) until the program's stderr contains `text`.
+    pub async fn expect_stderr(&self, text: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.stderr.lock().unwrap().contains(text) {
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "no `{text}` on {}'s stderr\n{}",
+                    self.name,
+                    self.output_so_far()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The process ID, while it runs.
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// Waits (at most `within`) for the `LISTENING <port>` line and returns the port. Panics,
