@@ -8,10 +8,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::{Sink, Stream};
 use rpc_core::Frame;
 
-use crate::websocket::{
-    NO_STATUS_CODE, NORMAL_CLOSE_CODE, SESSION_CLOSE_CODE, describe_peer_close,
-    truncate_close_reason,
-};
+use crate::websocket::{CloseState, NO_STATUS_CODE, NORMAL_CLOSE_CODE, describe_peer_close};
 
 /// An axum [`WebSocket`] carrying one protocol message per WebSocket message, with the same
 /// behaviour as [`WebSocketTransport`](crate::websocket::WebSocketTransport):
@@ -25,10 +22,7 @@ use crate::websocket::{
 #[derive(Debug)]
 pub struct AxumWebSocketTransport {
     socket: WebSocket,
-    /// A close frame (ours) went out: closing the sink must not send a second one.
-    close_sent: bool,
-    /// The peer's close was yielded as `Frame::Close`: the stream is over.
-    peer_closed: bool,
+    close: CloseState,
 }
 
 impl AxumWebSocketTransport {
@@ -36,8 +30,7 @@ impl AxumWebSocketTransport {
     pub fn new(socket: WebSocket) -> Self {
         AxumWebSocketTransport {
             socket,
-            close_sent: false,
-            peer_closed: false,
+            close: CloseState::default(),
         }
     }
 
@@ -51,7 +44,7 @@ impl Stream for AxumWebSocketTransport {
     type Item = io::Result<Frame>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.peer_closed {
+        if self.close.is_peer_closed() {
             return Poll::Ready(None);
         }
         loop {
@@ -64,7 +57,7 @@ impl Stream for AxumWebSocketTransport {
                 Message::Text(text) => Frame::Text(text.as_str().to_owned()),
                 Message::Binary(data) => Frame::Binary(data),
                 Message::Close(close) => {
-                    self.peer_closed = true;
+                    self.close.peer_closed();
                     let (code, reason) = match &close {
                         Some(f) => (f.code, f.reason.as_str()),
                         None => (NO_STATUS_CODE, ""),
@@ -92,16 +85,11 @@ impl Sink<Frame> for AxumWebSocketTransport {
         let message = match frame {
             Frame::Text(text) => Message::Text(text.into()),
             Frame::Binary(data) => Message::Binary(data),
-            Frame::Close(reason) => {
-                // After the peer's close, tungstenite has already queued the reply (echoing
-                // its code) and refuses any other close; the next flush sends that reply.
-                if self.close_sent || self.peer_closed {
-                    self.close_sent = true;
-                    return Ok(());
-                }
-                self.close_sent = true;
-                close_message(SESSION_CLOSE_CODE, truncate_close_reason(&reason))
-            }
+            // After the peer's close, the next flush sends tungstenite's queued reply.
+            Frame::Close(reason) => match self.close.session_close(&reason) {
+                Some((code, reason)) => close_message(code, reason),
+                None => return Ok(()),
+            },
         };
         Pin::new(&mut self.socket)
             .start_send(message)
@@ -115,9 +103,9 @@ impl Sink<Frame> for AxumWebSocketTransport {
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.close_sent && !self.peer_closed {
+        if self.close.owes_close() {
             ready!(self.as_mut().poll_ready(cx))?;
-            self.close_sent = true;
+            self.close.mark_sent();
             let message = close_message(NORMAL_CLOSE_CODE, "");
             Pin::new(&mut self.socket)
                 .start_send(message)

@@ -42,6 +42,46 @@ pub(crate) fn describe_peer_close(code: u16, reason: &str) -> String {
     format!("{code} {reason}")
 }
 
+/// The close handshake's bookkeeping, shared by the WebSocket adapters.
+#[derive(Debug, Default)]
+pub(crate) struct CloseState {
+    /// A close frame (ours) went out: closing the sink must not send a second one.
+    sent: bool,
+    /// The peer's close was yielded as `Frame::Close`: the stream is over, and tungstenite
+    /// queues the reply itself (echoing the peer's code), refusing any other close.
+    peer_closed: bool,
+}
+
+impl CloseState {
+    /// The peer's close arrived.
+    pub(crate) fn peer_closed(&mut self) {
+        self.peer_closed = true;
+    }
+
+    /// Whether the peer has closed.
+    pub(crate) fn is_peer_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// Whether a close frame of ours is still owed (none sent, none being answered).
+    pub(crate) fn owes_close(&self) -> bool {
+        !self.sent && !self.peer_closed
+    }
+
+    /// A close frame of ours has gone out (or is no longer owed).
+    pub(crate) fn mark_sent(&mut self) {
+        self.sent = true;
+    }
+
+    /// For a session's `Frame::Close(reason)`: the code and reason to send (capnweb's 3000 and
+    /// the reason cut to 123 bytes), or `None` when no close is owed any more.
+    pub(crate) fn session_close<'a>(&mut self, reason: &'a str) -> Option<(u16, &'a str)> {
+        let owed = self.owes_close();
+        self.mark_sent();
+        owed.then(|| (SESSION_CLOSE_CODE, truncate_close_reason(reason)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

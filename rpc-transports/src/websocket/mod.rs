@@ -52,9 +52,9 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-pub use close::{MAX_CLOSE_REASON_BYTES, SESSION_CLOSE_CODE, truncate_close_reason};
 #[cfg(feature = "axum")]
-pub(crate) use close::{NO_STATUS_CODE, NORMAL_CLOSE_CODE, describe_peer_close};
+pub(crate) use close::{CloseState, NO_STATUS_CODE, NORMAL_CLOSE_CODE, describe_peer_close};
+pub use close::{MAX_CLOSE_REASON_BYTES, SESSION_CLOSE_CODE, truncate_close_reason};
 pub use tokio_tungstenite;
 pub use transport::WebSocketTransport;
 

@@ -12,10 +12,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use super::close::{
-    NO_STATUS_CODE, NORMAL_CLOSE_CODE, SESSION_CLOSE_CODE, describe_peer_close,
-    truncate_close_reason,
-};
+use super::close::{CloseState, NO_STATUS_CODE, NORMAL_CLOSE_CODE, describe_peer_close};
 
 /// A WebSocket carrying one protocol message per WebSocket message.
 ///
@@ -32,10 +29,7 @@ use super::close::{
 #[derive(Debug)]
 pub struct WebSocketTransport<S> {
     socket: WebSocketStream<S>,
-    /// A close frame (ours) went out: closing the sink must not send a second one.
-    close_sent: bool,
-    /// The peer's close was yielded as `Frame::Close`: the stream is over.
-    peer_closed: bool,
+    close: CloseState,
 }
 
 impl<S> WebSocketTransport<S> {
@@ -43,8 +37,7 @@ impl<S> WebSocketTransport<S> {
     pub fn new(socket: WebSocketStream<S>) -> Self {
         WebSocketTransport {
             socket,
-            close_sent: false,
-            peer_closed: false,
+            close: CloseState::default(),
         }
     }
 
@@ -66,7 +59,7 @@ where
     type Item = io::Result<Frame>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.peer_closed {
+        if self.close.is_peer_closed() {
             return Poll::Ready(None);
         }
         loop {
@@ -79,7 +72,7 @@ where
                 Message::Text(text) => Frame::Text(text.as_str().to_owned()),
                 Message::Binary(data) => Frame::Binary(data),
                 Message::Close(close) => {
-                    self.peer_closed = true;
+                    self.close.peer_closed();
                     let (code, reason) = match &close {
                         Some(f) => (u16::from(f.code), f.reason.as_str()),
                         None => (NO_STATUS_CODE, ""),
@@ -110,16 +103,11 @@ where
         let message = match frame {
             Frame::Text(text) => Message::Text(text.into()),
             Frame::Binary(data) => Message::Binary(data),
-            Frame::Close(reason) => {
-                // After the peer's close, tungstenite has already queued the reply (echoing
-                // its code) and refuses any other close; the next flush sends that reply.
-                if self.close_sent || self.peer_closed {
-                    self.close_sent = true;
-                    return Ok(());
-                }
-                self.close_sent = true;
-                close_message(SESSION_CLOSE_CODE, truncate_close_reason(&reason))
-            }
+            // After the peer's close, the next flush sends tungstenite's queued reply.
+            Frame::Close(reason) => match self.close.session_close(&reason) {
+                Some((code, reason)) => close_message(code, reason),
+                None => return Ok(()),
+            },
         };
         Pin::new(&mut self.socket)
             .start_send(message)
@@ -133,10 +121,10 @@ where
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.close_sent && !self.peer_closed {
+        if self.close.owes_close() {
             // Tungstenite would close without a code; say "normal closure" instead.
             ready!(self.as_mut().poll_ready(cx))?;
-            self.close_sent = true;
+            self.close.mark_sent();
             let message = close_message(NORMAL_CLOSE_CODE, "");
             Pin::new(&mut self.socket)
                 .start_send(message)
