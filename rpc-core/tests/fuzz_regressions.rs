@@ -215,6 +215,13 @@ async fn a_pipe_holding_its_own_readable_end_is_freed() {
         r#"["stream",["pipeline",1,["write"],[["readable",1]]]]"#,
     ];
     feed(Json, &written).await.assert_clean();
+    // A stub on the pipe itself, written into it.
+    let own_stub = [
+        r#"["pipe"]"#,
+        r#"["stream",["pipeline",1,["write"],[["import",0]]]]"#,
+        r#"["stream",["pipeline",1,["write"],[["import",1]]]]"#,
+    ];
+    feed(Json, &own_stub).await.assert_clean();
 }
 
 /// A control for the test above: a pipe aborted with an ordinary error, or holding another
@@ -242,6 +249,44 @@ async fn pipes_are_freed_with_the_session() {
     )
     .await
     .assert_clean();
+}
+
+/// Found by the `session` target (a stack overflow under AddressSanitizer), minimised: the
+/// peer rejected the promise it exported as -1 with the result of the push waiting on it (push
+/// 1 is `echo(promise -1)`, pulled). The error held a promise on push 1's result; sending it
+/// exported that promise afresh, whose inline resolution sent the same error again, and so on:
+/// unbounded recursion that aborted the whole process. Rejections now drop references.
+///
+/// The scenario runs in a child process (`the_rejection_cycle_scenario`), since a stack
+/// overflow cannot be caught.
+#[test]
+fn a_promise_rejected_with_a_call_waiting_on_it_does_not_crash_the_process() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "the_rejection_cycle_scenario", "--nocapture"])
+        .env("CAPSTAN_REJECTION_CYCLE_SCENARIO", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+    assert!(
+        output.status.success(),
+        "the server process died ({}): {tail:?}",
+        output.status
+    );
+}
+
+/// The scenario of the test above; does nothing unless that test runs it in a child process.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn the_rejection_cycle_scenario() {
+    if std::env::var_os("CAPSTAN_REJECTION_CYCLE_SCENARIO").is_none() {
+        return;
+    }
+    let frames = [
+        r#"["push",["pipeline",0,[],[["promise",-1]]]]"#,
+        r#"["pull",1]"#,
+        r#"["reject",-1,["pipeline",1]]"#,
+    ];
+    feed(Json, &frames).await.assert_clean();
 }
 
 /// A control for the tests above: ordinary promise settlements leave nothing behind.

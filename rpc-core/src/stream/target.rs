@@ -51,12 +51,12 @@ impl SinkTarget {
     }
 
     fn write(&self, chunks: Vec<Value>) -> CallFuture {
-        // A chunk holding this very stream's readable end would keep the stream alive through
-        // itself, never to be freed.
+        // A chunk holding this very stream's readable end, or a stub on the stream itself,
+        // would keep the stream alive through itself, never to be freed.
         let own = self.queue.id();
-        if chunks.iter().any(|c| holds_reader_of(c, own)) {
+        if chunks.iter().any(|c| holds_itself(c, own)) {
             return Box::pin(std::future::ready(Err(RpcError::type_error(
-                "a stream cannot carry its own readable end",
+                "a stream cannot carry itself",
             ))));
         }
         let ack = Pending::new();
@@ -68,11 +68,14 @@ impl SinkTarget {
     }
 }
 
-fn holds_reader_of(value: &Value, queue: usize) -> bool {
+fn holds_itself(value: &Value, queue: usize) -> bool {
     match value {
         Value::Readable(r) => r.origin() == queue,
-        Value::Array(items) => items.iter().any(|v| holds_reader_of(v, queue)),
-        Value::Object(o) => o.iter().any(|(_, v)| holds_reader_of(v, queue)),
+        Value::Stub(s) => s
+            .downcast::<SinkTarget>()
+            .is_some_and(|t| t.queue_id() == queue),
+        Value::Array(items) => items.iter().any(|v| holds_itself(v, queue)),
+        Value::Object(o) => o.iter().any(|(_, v)| holds_itself(v, queue)),
         _ => false,
     }
 }
