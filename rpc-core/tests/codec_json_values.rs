@@ -292,7 +292,12 @@ fn errors_with_stack_and_props() {
 #[test]
 fn dates_valid_and_invalid() {
     assert_eq!(value(r#"["date",1000000000000]"#), Expr::Date(Some(1e12)));
-    assert_eq!(value(r#"["date",-1.5]"#), Expr::Date(Some(-1.5)));
+    // Decoding follows `new Date(ms)`: whole milliseconds, ±8.64e15 at most, else invalid.
+    assert_eq!(value(r#"["date",-1.5]"#), Expr::Date(Some(-1.0)));
+    assert_eq!(value(r#"["date",8640000000000001]"#), Expr::Date(None));
+    // Found by the fuzzer: a number that overflows to infinity once came back as a different
+    // message after a round trip.
+    assert_eq!(value(r#"["date",8640009999999e9999]"#), Expr::Date(None));
     assert_eq!(value(r#"["date",null]"#), Expr::Date(None));
     assert_eq!(wire(Expr::Date(Some(1e12))), r#"["date",1000000000000]"#);
     assert_eq!(

@@ -137,7 +137,7 @@ fn every_expr() -> Vec<Expr> {
         ]),
         Expr::BigInt("-123456789012345678901234567890".into()),
         Expr::Date(Some(1e12)),
-        Expr::Date(Some(-0.5)),
+        Expr::Date(Some(-5.0)),
         Expr::Date(None),
         Expr::Bytes(Bytes::new(), None),
         Expr::Bytes(Bytes::from(vec![7u8; 300]), None),
@@ -264,6 +264,22 @@ fn every_recorded_frame_and_vector_survives_json_to_msgpack() {
         count += 1;
     }
     assert!(count > 550, "{count}");
+}
+
+/// Dates decode as `new Date(ms)` would read them, the same as in the JSON codec.
+#[test]
+fn dates_are_time_clipped() {
+    let date = |ms: f64| {
+        let bytes = encode(&Message::Resolve(1, Expr::Date(Some(ms))));
+        match decode(&bytes).unwrap() {
+            Message::Resolve(1, expr) => expr,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(date(-1.5), Expr::Date(Some(-1.0)));
+    assert_eq!(date(f64::INFINITY), Expr::Date(None));
+    assert_eq!(date(-8.64e15), Expr::Date(Some(-8.64e15)));
+    assert_eq!(date(8.64e15 + 1.0), Expr::Date(None));
 }
 
 #[test]

@@ -229,6 +229,26 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// `["date", ms]` as JavaScript's `new Date(ms)` reads it (TimeClip): whole milliseconds
+    /// within ±8.64e15, and anything else an invalid date. Decoders build dates with this so a
+    /// value means the same on both sides and survives a round trip through either codec.
+    ///
+    /// ```
+    /// use rpc_core::protocol::Expr;
+    ///
+    /// assert_eq!(Expr::date(1.9), Expr::Date(Some(1.0)));
+    /// assert_eq!(Expr::date(f64::INFINITY), Expr::Date(None));
+    /// assert_eq!(Expr::date(9e15), Expr::Date(None));
+    /// ```
+    pub fn date(ms: f64) -> Expr {
+        const MAX_TIME: f64 = 8.64e15;
+        if !ms.is_finite() || ms.abs() > MAX_TIME {
+            return Expr::Date(None);
+        }
+        // `+ 0.0` turns -0 into +0, as TimeClip does.
+        Expr::Date(Some(ms.trunc() + 0.0))
+    }
+
     /// True for expressions that refer to a table entry (and so must be evaluated by a session).
     pub fn is_reference(&self) -> bool {
         matches!(

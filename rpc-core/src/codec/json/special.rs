@@ -35,7 +35,7 @@ impl Parser<'_, '_> {
                 check_bigint(&digits, self.limits)?;
                 Expr::BigInt(digits)
             }
-            Tag::Date => Expr::Date(self.date(start)?),
+            Tag::Date => self.date(start)?,
             Tag::Bytes => self.bytes(start)?,
             Tag::Export => Expr::Export(self.field_id(start)?),
             Tag::Promise => Expr::Promise(self.field_id(start)?),
@@ -87,11 +87,11 @@ impl Parser<'_, '_> {
     }
 
     /// `,ms` or `,null` of a date.
-    fn date(&mut self, start: usize) -> Result<Option<f64>, CodecError> {
+    fn date(&mut self, start: usize) -> Result<Expr, CodecError> {
         self.comma(start)?;
         match self.lex.peek_ws() {
-            Some(b'n') => self.lex.keyword("null").map(|()| None),
-            Some(b'-' | b'0'..=b'9') => Ok(Some(self.lex.number()?.float)),
+            Some(b'n') => self.lex.keyword("null").map(|()| Expr::Date(None)),
+            Some(b'-' | b'0'..=b'9') => Ok(Expr::date(self.lex.number()?.float)),
             _ => Err(self.bad_special(start)),
         }
     }

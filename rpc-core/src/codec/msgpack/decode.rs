@@ -373,12 +373,12 @@ impl<'a> Decoder<'a, '_> {
                 check_bigint(digits, self.limits)?;
                 Expr::BigInt(digits.to_owned())
             }
-            Tag::Date => Expr::Date(match self.rd.item()? {
-                Item::Nil => None,
-                Item::Float(ms) => Some(ms),
-                Item::Int(ms) => Some(ms as f64),
+            Tag::Date => match self.rd.item()? {
+                Item::Nil => Expr::Date(None),
+                Item::Float(ms) => Expr::date(ms),
+                Item::Int(ms) => Expr::date(ms as f64),
                 other => return Err(bad_special(name, &format!("found {}", other.kind()))),
-            }),
+            },
             Tag::Bytes => {
                 let data = self.bin(name)?;
                 let kind = if len == 3 {
