@@ -3,7 +3,8 @@
 use std::{future::Future, pin::Pin};
 
 use crate::{
-    RpcError, pending::Outcome, protocol::PathKey, start::catch_panic, stub::Hook, value::Value,
+    RpcError, middleware::PeerCall, pending::Outcome, protocol::PathKey, start::catch_panic,
+    stub::Hook, value::Value,
 };
 
 type BoxOutcome = Pin<Box<dyn Future<Output = Outcome> + Send>>;
@@ -31,11 +32,13 @@ pub(crate) fn is_reserved(name: &str) -> bool {
 
 /// Walks `path` from `target`, then calls the last segment with `args` (or the target itself,
 /// for an empty path), or just reads the path when `args` is `None`. Promise arguments are
-/// awaited first, so the callee only ever sees settled values.
+/// awaited first, so the callee only ever sees settled values. A call from a peer (`peer`)
+/// reaches a local object through that session's inbound layers.
 pub(crate) fn invoke(
     target: Value,
     mut path: Vec<PathKey>,
     args: Option<Vec<Value>>,
+    peer: Option<PeerCall>,
 ) -> BoxOutcome {
     Box::pin(async move {
         let Some(args) = args else {
@@ -52,8 +55,8 @@ pub(crate) fn invoke(
             current = get_property(current, key).await?;
         }
         match method {
-            Some(method) => call_method(current, method, args).await,
-            None => call_function(current, args).await,
+            Some(method) => call_method(current, method, args, peer).await,
+            None => call_function(current, args, peer).await,
         }
     })
 }
@@ -98,16 +101,24 @@ fn not_a_function(name: &str) -> Outcome {
     Err(RpcError::unknown_method(name))
 }
 
-fn call_method(value: Value, method: PathKey, args: Vec<Value>) -> BoxOutcome {
+fn call_method(
+    value: Value,
+    method: PathKey,
+    args: Vec<Value>,
+    peer: Option<PeerCall>,
+) -> BoxOutcome {
     Box::pin(async move {
         let name = method.to_string();
         if is_reserved(&name) {
             return not_a_function(&name);
         }
         match value {
-            Value::Promise(p) => call_method(p.resolve().await?, method, args).await,
+            Value::Promise(p) => call_method(p.resolve().await?, method, args, peer).await,
             Value::Stub(stub) => match &stub.0 {
-                Hook::Local(t) => catch_panic(t.clone().call(&name, args)).await,
+                Hook::Local(t) => match peer {
+                    Some(peer) => peer.dispatch(t, Some(name), args).await,
+                    None => catch_panic(t.clone().call(&name, args)).await,
+                },
                 Hook::Broken(e) => Err(e.clone()),
                 _ => stub.invoke(vec![method], Some(args)).resolve().await,
             },
@@ -116,12 +127,15 @@ fn call_method(value: Value, method: PathKey, args: Vec<Value>) -> BoxOutcome {
     })
 }
 
-fn call_function(value: Value, args: Vec<Value>) -> BoxOutcome {
+fn call_function(value: Value, args: Vec<Value>, peer: Option<PeerCall>) -> BoxOutcome {
     Box::pin(async move {
         match value {
-            Value::Promise(p) => call_function(p.resolve().await?, args).await,
+            Value::Promise(p) => call_function(p.resolve().await?, args, peer).await,
             Value::Stub(stub) => match &stub.0 {
-                Hook::Local(t) => catch_panic(t.clone().call_as_function(args)).await,
+                Hook::Local(t) => match peer {
+                    Some(peer) => peer.dispatch(t, None, args).await,
+                    None => catch_panic(t.clone().call_as_function(args)).await,
+                },
                 Hook::Broken(e) => Err(e.clone()),
                 _ => stub.invoke(Vec::new(), Some(args)).resolve().await,
             },

@@ -146,8 +146,10 @@ impl RpcError {
         Self::with_kind(ErrorKind::Protocol, "Error", message)
     }
 
-    /// A limit was exceeded; `limit` names it.
+    /// A limit was exceeded; `limit` names it. Reported through `tracing` at `WARN` as it is
+    /// made, since every limit guards against a peer and operators want to see it hit.
     pub fn limit(limit: &str, detail: impl std::fmt::Display) -> Self {
+        tracing::warn!(limit, %detail, "limit exceeded");
         Self::with_kind(
             ErrorKind::LimitExceeded,
             "RangeError",

@@ -149,7 +149,7 @@ impl RpcPromise {
                 let pending = pending.clone();
                 RpcPromise::from_future(async move {
                     let target = pending.wait().await?;
-                    deliver::invoke(target, full, args).await
+                    deliver::invoke(target, full, args, None).await
                 })
             }
             Source::Variable(_) => RpcPromise::rejected(outside_mapper()),
@@ -207,7 +207,7 @@ impl RpcPromise {
                 if self.path.is_empty() {
                     Ok(value)
                 } else {
-                    deliver::invoke(value, self.path.clone(), None).await
+                    deliver::invoke(value, self.path.clone(), None, None).await
                 }
             }
             (Source::Variable(_), _) => Err(outside_mapper()),

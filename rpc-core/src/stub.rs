@@ -3,7 +3,11 @@
 use std::sync::Arc;
 
 use crate::{
-    RpcError, RpcPromise, RpcTarget, deliver, protocol::PathKey, remap::record, session::ImportRef,
+    RpcError, RpcPromise, RpcTarget, deliver,
+    middleware::{Layered, OutboundLayer},
+    protocol::PathKey,
+    remap::record,
+    session::ImportRef,
     value::Value,
 };
 
@@ -106,10 +110,58 @@ impl Stub {
             Hook::Remote(import) => import.session.push_call(import.id, path, args),
             Hook::Promised(p) => p.untyped_ref().invoke(path, args),
             Hook::Broken(e) => RpcPromise::rejected(e.clone()),
-            Hook::Local(_) => {
-                RpcPromise::from_future(deliver::invoke(Value::Stub(self.clone()), path, args))
-            }
+            Hook::Local(_) => RpcPromise::from_future(deliver::invoke(
+                Value::Stub(self.clone()),
+                path,
+                args,
+                None,
+            )),
         }
+    }
+
+    /// The local object, if this stub is one.
+    pub(crate) fn local_target(&self) -> Option<&Arc<dyn RpcTarget>> {
+        match &self.0 {
+            Hook::Local(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// This stub with its calls wrapped in `layer`: a tower [`Layer`](tower::Layer) over a
+    /// [`Service`](tower::Service) of [`OutboundRequest`](crate::middleware::OutboundRequest)s
+    /// (client-side tracing, metrics, retries of idempotent calls, ...).
+    ///
+    /// The layered stub is a local object that forwards to this one, so it can be passed to
+    /// peers like any stub. A call through it starts when the layers let it; calls on its
+    /// promises wait for that result rather than being pipelined. Property reads bypass the
+    /// layers.
+    ///
+    /// ```
+    /// use rpc_core::{Stub, Value, RpcError};
+    /// use rpc_core::middleware::{MetricsLayer, MethodCounts};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let add = Stub::from_fn(|args: Vec<Value>| async move {
+    ///     Ok::<_, RpcError>(Value::from(args[0].as_i64().unwrap() + 1))
+    /// });
+    /// let metrics = MetricsLayer::new();
+    /// let counted = add.layer(metrics.clone());
+    /// assert_eq!(counted.call_function(vec![Value::from(1)]).await.unwrap(), Value::from(2));
+    /// assert_eq!(metrics.counts().get("Function", "()"), MethodCounts { calls: 1, errors: 0 });
+    /// # });
+    /// ```
+    pub fn layer(&self, layer: impl OutboundLayer) -> Stub {
+        let interface = self.local_target().map_or("Stub", |t| t.interface_name());
+        self.layer_as(interface, layer)
+    }
+
+    /// [`Stub::layer`], naming the interface the layers see (typed clients pass theirs).
+    pub(crate) fn layer_as(&self, interface: &'static str, layer: impl OutboundLayer) -> Stub {
+        Stub::new(Layered {
+            interface,
+            inner: self.clone(),
+            service: layer.into_service(),
+        })
     }
 
     /// True if the object lives in this process.

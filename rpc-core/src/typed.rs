@@ -30,6 +30,11 @@ pub trait TypedStub: Clone + Send + Sync + Sized + 'static {
     fn into_stub(self) -> Stub {
         self.as_stub().clone()
     }
+    /// This client with its calls wrapped in a tower layer, which sees the interface name
+    /// [`INTERFACE`](Self::INTERFACE); see [`Stub::layer`].
+    fn layer(&self, layer: impl crate::middleware::OutboundLayer) -> Self {
+        Self::from_stub(self.as_stub().layer_as(Self::INTERFACE, layer))
+    }
 }
 
 /// An argument for a typed call: a `T`, or a promise of a `T` that has not arrived yet.

@@ -23,6 +23,23 @@ fn public_handles_are_send_and_sync() {
 }
 
 #[test]
+fn middleware_types_are_send_and_sync() {
+    use rpc_core::middleware::*;
+    send_sync::<CallRequest>();
+    send_sync::<OutboundRequest>();
+    send_sync::<InboundService>();
+    send_sync::<OutboundService>();
+    send_sync::<TraceLayer>();
+    send_sync::<Trace<InboundService>>();
+    send_sync::<PolicyLayer>();
+    send_sync::<Policy<InboundService>>();
+    send_sync::<MetricsLayer>();
+    send_sync::<Metrics<InboundService>>();
+    send_sync::<CallCounts>();
+    send_sync::<rpc_core::Extensions>();
+}
+
+#[test]
 fn awaiting_a_promise_is_a_send_future() {
     fn send_future<F: std::future::IntoFuture<IntoFuture: Send>>(_: F) {}
     let p: RpcPromise<i64> = RpcPromise::resolved(Value::Int(1)).typed();

@@ -9,6 +9,7 @@ use std::sync::{
 use crate::{
     RpcError, RpcPromise,
     deliver::{self, is_reserved, resolve_deep},
+    middleware::PeerCall,
     pending::Outcome,
     protocol::{CallExpr, ErrorExpr, Expr, PathKey},
     value::{Object, Value},
@@ -25,6 +26,9 @@ pub(crate) struct Mapper {
     /// Elements this map and the maps nested in it may still process: nesting multiplies
     /// work, so it is bounded as a whole (`Limits::max_map_elements`).
     pub(crate) budget: Arc<AtomicUsize>,
+    /// Set when the map was sent by a peer: its calls on local objects are that peer's calls,
+    /// and pass the session's inbound layers.
+    pub(crate) peer: Option<PeerCall>,
 }
 
 impl Mapper {
@@ -33,6 +37,7 @@ impl Mapper {
             captures,
             instructions: instructions.into(),
             budget: Arc::new(AtomicUsize::new(max_elements)),
+            peer: None,
         }
     }
 
@@ -56,7 +61,7 @@ impl Mapper {
 /// `null`/`undefined`, the value itself otherwise. Results are settled before returning, so the
 /// answer carries values inline.
 pub(crate) async fn apply(subject: Value, path: Vec<PathKey>, mapper: Mapper) -> Outcome {
-    let input = deliver::invoke(subject, path, None).await?;
+    let input = deliver::invoke(subject, path, None, mapper.peer.clone()).await?;
     mapper.spend(match &input {
         Value::Array(items) => items.len(),
         Value::Null | Value::Undefined => 0,
@@ -120,6 +125,7 @@ impl Mapper {
                     captures,
                     instructions: remap.instructions.clone().into(),
                     budget: self.budget.clone(),
+                    peer: self.peer.clone(),
                 };
                 let path = remap.path.clone();
                 Value::Promise(RpcPromise::from_future(apply(subject, path, inner)))
@@ -165,7 +171,10 @@ impl Mapper {
             None => None,
         };
         Ok(Value::Promise(RpcPromise::from_future(deliver::invoke(
-            target, path, args,
+            target,
+            path,
+            args,
+            self.peer.clone(),
         ))))
     }
 

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     RpcError, Session, Stub, deliver,
+    middleware::PeerCall,
     pending::{Outcome, Pending, Settler},
     protocol::{Expr, Id, Message},
     remap,
@@ -211,9 +212,16 @@ fn act(
     abort: Option<AbortRegistration>,
     deadline: Option<Instant>,
 ) {
+    let peer = PeerCall {
+        shared: shared.clone(),
+        deadline,
+    };
     let call: Pin<Box<dyn Future<Output = Outcome> + Send>> = match action {
-        Action::Invoke { path, args } => deliver::invoke(target, path, args),
-        Action::Map { path, mapper } => Box::pin(remap::apply(target, path, mapper)),
+        Action::Invoke { path, args } => deliver::invoke(target, path, args, Some(peer)),
+        Action::Map { path, mut mapper } => {
+            mapper.peer = Some(peer);
+            Box::pin(remap::apply(target, path, mapper))
+        }
     };
     let call: Pin<Box<dyn Future<Output = Outcome> + Send>> = match deadline {
         Some(deadline) => Box::pin(crate::deadline::serve(deadline, call)),

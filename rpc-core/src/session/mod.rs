@@ -3,6 +3,7 @@
 mod devaluate;
 mod driver;
 mod evaluate;
+mod extensions;
 mod inbound;
 mod shared;
 mod tables;
@@ -17,9 +18,11 @@ use std::{
 
 use futures::StreamExt;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 pub(crate) use devaluate::scalar_expr;
 pub(crate) use evaluate::scalar;
+pub use extensions::Extensions;
 use shared::Command;
 pub(crate) use shared::{ImportRef, SessionShared};
 use tables::ExportKind;
@@ -27,6 +30,7 @@ use tables::ExportKind;
 use crate::{
     Limits, RpcError, Stub, Transport, TypedStub,
     codec::{Auto, Codec},
+    middleware::{Dispatch, InboundLayer, InboundService},
     stub::Hook,
 };
 
@@ -56,12 +60,24 @@ pub struct SessionStats {
 /// # drop(server);
 /// # });
 /// ```
-#[derive(Debug)]
 pub struct SessionBuilder {
     main: Option<Stub>,
     codec: Arc<dyn Codec>,
     limits: Limits,
     keepalive: Option<Duration>,
+    inbound: Option<InboundService>,
+}
+
+impl std::fmt::Debug for SessionBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionBuilder")
+            .field("main", &self.main)
+            .field("codec", &self.codec)
+            .field("limits", &self.limits)
+            .field("keepalive", &self.keepalive)
+            .field("layered", &self.inbound.is_some())
+            .finish()
+    }
 }
 
 /// The default keepalive interval.
@@ -74,6 +90,7 @@ impl Default for SessionBuilder {
             codec: Arc::new(Auto::default()),
             limits: Limits::default(),
             keepalive: Some(KEEPALIVE),
+            inbound: None,
         }
     }
 }
@@ -107,6 +124,36 @@ impl SessionBuilder {
         self
     }
 
+    /// Wraps the calls the peer makes on this side's objects in `layer`: any tower
+    /// [`Layer`](tower::Layer) over a [`Service`](tower::Service) of
+    /// [`CallRequest`](crate::middleware::CallRequest)s, such as
+    /// [`TraceLayer`](crate::middleware::TraceLayer) or tower's `TimeoutLayer`. Each call adds
+    /// a layer outside the ones before it, as `ServiceBuilder` does for the layers it lists
+    /// last. Every route to a local object passes it: direct calls, pipelined calls, calls
+    /// nested in arguments and calls made by a `.map()`.
+    ///
+    /// ```
+    /// use rpc_core::{Session, Stub, Value, RpcError, ErrorKind, testing::memory_pair};
+    /// use tower::limit::ConcurrencyLimitLayer;
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = memory_pair();
+    /// let main = Stub::from_fn(|_| async { Ok::<_, RpcError>(Value::from(1)) });
+    /// // At most 8 of this peer's calls run at once; the rest wait their turn.
+    /// let _server = Session::builder().main(main).layer(ConcurrencyLimitLayer::new(8)).start(a);
+    /// let client = Session::builder().start(b);
+    /// assert_eq!(client.main().call_function(vec![]).await.unwrap(), Value::from(1));
+    /// # });
+    /// ```
+    pub fn layer(mut self, layer: impl InboundLayer) -> Self {
+        let inner = self
+            .inbound
+            .take()
+            .unwrap_or_else(|| InboundService::new(Dispatch));
+        self.inbound = Some(layer.wrap(inner));
+        self
+    }
+
     /// Starts the session on `transport`. Must be called within a tokio runtime.
     pub fn start(self, transport: impl Transport) -> Session {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -122,23 +169,21 @@ impl SessionBuilder {
             main,
             self.codec.clone(),
             self.limits,
+            self.inbound,
             out_tx,
             cmd_tx,
         ));
         let (sink, stream) = transport.split();
-        tokio::spawn(driver::write_loop(
-            Arc::downgrade(&shared),
-            sink,
-            out_rx,
-            self.codec.clone(),
-        ));
-        tokio::spawn(driver::read_loop(
-            shared.clone(),
-            stream,
-            cmd_rx,
-            self.codec,
-            self.keepalive,
-        ));
+        // Everything the session's own tasks report carries its id.
+        let span = tracing::info_span!("rpc.session", session = id);
+        tokio::spawn(
+            driver::write_loop(Arc::downgrade(&shared), sink, out_rx, self.codec.clone())
+                .instrument(span.clone()),
+        );
+        tokio::spawn(
+            driver::read_loop(shared.clone(), stream, cmd_rx, self.codec, self.keepalive)
+                .instrument(span),
+        );
         tracing::debug!(session = id, "session started");
         Session { shared }
     }
@@ -166,6 +211,11 @@ tokio::task_local! {
 }
 
 impl Session {
+    /// Values attached to this session, by type: see [`Extensions`].
+    pub fn extensions(&self) -> &Extensions {
+        &self.shared.extensions
+    }
+
     /// The session whose incoming call is being handled, inside a handler; `None` elsewhere.
     ///
     /// Handlers use it to learn who is calling: the session's ID, its tables, or the peer's

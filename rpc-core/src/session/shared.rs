@@ -8,12 +8,14 @@ use std::{
 use tokio::sync::{mpsc, watch};
 
 use super::{
+    Extensions,
     devaluate::Devaluator,
     tables::{ExportEntry, ExportKind, ImportEntry, ImportResult, next_generation},
 };
 use crate::{
     Limits, RpcError, RpcPromise,
     codec::Codec,
+    middleware::InboundService,
     pending::{Outcome, Pending},
     promise::Source,
     protocol::{Expr, Id, Message, PathKey, RemapExpr},
@@ -66,6 +68,9 @@ pub(crate) struct SessionShared {
     commands: mpsc::UnboundedSender<Command>,
     pub(crate) closed: watch::Sender<Option<RpcError>>,
     pub(crate) limits: Limits,
+    /// The layered inbound service; `None` when no layer was added (calls go straight in).
+    pub(crate) inbound: Option<InboundService>,
+    pub(crate) extensions: Extensions,
 }
 
 /// One handle on an import. Dropping the last clone releases it (through the session task).
@@ -94,6 +99,7 @@ impl SessionShared {
         main: ExportKind,
         codec: Arc<dyn Codec>,
         limits: Limits,
+        inbound: Option<InboundService>,
         outbound: mpsc::UnboundedSender<Outbound>,
         commands: mpsc::UnboundedSender<Command>,
     ) -> Self {
@@ -126,6 +132,8 @@ impl SessionShared {
             commands,
             closed: watch::channel(None).0,
             limits,
+            inbound,
+            extensions: Extensions::default(),
         }
     }
 
