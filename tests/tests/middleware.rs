@@ -511,3 +511,54 @@ async fn trace_layer_records_a_span_per_call_with_its_outcome() {
     let spans = log.0.lock().unwrap().clone();
     assert_eq!(spans, vec![span("square", "ok", None), outbound]);
 }
+
+#[tokio::test]
+async fn http_servers_apply_the_session_setup_to_batch_and_websocket_sessions() {
+    use rpc_transports::{http_batch, websocket};
+    let metrics = MetricsLayer::new();
+    let counts = metrics.counts();
+    let config = http_batch::HttpConfig::default().with_session_setup(move |builder| {
+        builder
+            .layer(metrics.clone())
+            .layer(PolicyLayer::deny_methods(["explode"]))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(http_batch::serve_with(
+        listener,
+        || CalculatorServer::new(CalculatorImpl::default()),
+        config,
+    ));
+
+    // One HTTP batch: the call, and a denied one.
+    let batch = http_batch::session(&format!("http://{addr}/"), None).unwrap();
+    let calc: CalculatorClient = batch.main_as();
+    let (sum, denied) = tokio::join!(calc.add(1, 2).into_future(), calc.explode().into_future());
+    assert_eq!(sum.unwrap(), 3);
+    assert_eq!(denied.unwrap_err().kind(), ErrorKind::UnknownMethod);
+
+    // A WebSocket session on the same server.
+    let socket = websocket::connect(&format!("ws://{addr}/")).await.unwrap();
+    let session = Session::builder()
+        .codec(rpc_core::codec::Json)
+        .start(socket);
+    let calc: CalculatorClient = session.main_as();
+    assert_eq!(calc.square(9).await.unwrap(), 81);
+
+    // Denied calls never reach the metrics layer inside the policy.
+    assert_eq!(
+        counts.get("Calculator", "add"),
+        MethodCounts {
+            calls: 1,
+            errors: 0
+        }
+    );
+    assert_eq!(
+        counts.get("Calculator", "square"),
+        MethodCounts {
+            calls: 1,
+            errors: 0
+        }
+    );
+    assert_eq!(counts.get("Calculator", "explode"), MethodCounts::default());
+}

@@ -24,6 +24,7 @@ pub(crate) use devaluate::scalar_expr;
 pub(crate) use evaluate::scalar;
 pub use extensions::Extensions;
 use shared::Command;
+use shared::SessionConfig;
 pub(crate) use shared::{ImportRef, SessionShared};
 use tables::ExportKind;
 
@@ -66,6 +67,7 @@ pub struct SessionBuilder {
     limits: Limits,
     keepalive: Option<Duration>,
     inbound: Option<InboundService>,
+    extensions: Extensions,
 }
 
 impl std::fmt::Debug for SessionBuilder {
@@ -91,6 +93,7 @@ impl Default for SessionBuilder {
             limits: Limits::default(),
             keepalive: Some(KEEPALIVE),
             inbound: None,
+            extensions: Extensions::default(),
         }
     }
 }
@@ -154,6 +157,27 @@ impl SessionBuilder {
         self
     }
 
+    /// Attaches `value` to the session from its start (see [`Session::extensions`]): for
+    /// what the transport already knows of the peer, such as an address or a verified
+    /// client certificate.
+    ///
+    /// ```
+    /// use rpc_core::{Session, testing::memory_pair};
+    ///
+    /// #[derive(Clone, Debug, PartialEq)]
+    /// struct PeerAddr(String);
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, _b) = memory_pair();
+    /// let session = Session::builder().extension(PeerAddr("127.0.0.1:5000".into())).start(a);
+    /// assert_eq!(session.extensions().get::<PeerAddr>(), Some(PeerAddr("127.0.0.1:5000".into())));
+    /// # });
+    /// ```
+    pub fn extension<T: std::any::Any + Send + Sync>(self, value: T) -> Self {
+        self.extensions.insert(value);
+        self
+    }
+
     /// Starts the session on `transport`. Must be called within a tokio runtime.
     pub fn start(self, transport: impl Transport) -> Session {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -164,15 +188,14 @@ impl SessionBuilder {
             Some(stub) => ExportKind::Capability(stub),
             None => ExportKind::NoMain,
         };
-        let shared = Arc::new(SessionShared::new(
-            id,
+        let config = SessionConfig {
             main,
-            self.codec.clone(),
-            self.limits,
-            self.inbound,
-            out_tx,
-            cmd_tx,
-        ));
+            codec: self.codec.clone(),
+            limits: self.limits,
+            inbound: self.inbound,
+            extensions: self.extensions,
+        };
+        let shared = Arc::new(SessionShared::new(id, config, out_tx, cmd_tx));
         let (sink, stream) = transport.split();
         // Everything the session's own tasks report carries its id.
         let span = tracing::info_span!("rpc.session", session = id);

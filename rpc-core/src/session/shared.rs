@@ -93,16 +93,29 @@ impl Drop for ImportRef {
     }
 }
 
+/// What a session is made of, from its builder.
+pub(crate) struct SessionConfig {
+    pub(crate) main: ExportKind,
+    pub(crate) codec: Arc<dyn Codec>,
+    pub(crate) limits: Limits,
+    pub(crate) inbound: Option<InboundService>,
+    pub(crate) extensions: Extensions,
+}
+
 impl SessionShared {
     pub(crate) fn new(
         id: u64,
-        main: ExportKind,
-        codec: Arc<dyn Codec>,
-        limits: Limits,
-        inbound: Option<InboundService>,
+        config: SessionConfig,
         outbound: mpsc::UnboundedSender<Outbound>,
         commands: mpsc::UnboundedSender<Command>,
     ) -> Self {
+        let SessionConfig {
+            main,
+            codec,
+            limits,
+            inbound,
+            extensions,
+        } = config;
         let mut imports = HashMap::new();
         imports.insert(0, ImportEntry::main());
         let mut exports = HashMap::new();
@@ -133,7 +146,7 @@ impl SessionShared {
             closed: watch::channel(None).0,
             limits,
             inbound,
-            extensions: Extensions::default(),
+            extensions,
         }
     }
 

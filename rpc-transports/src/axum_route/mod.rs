@@ -86,6 +86,7 @@ where
 
 fn websocket_session(upgrade: WebSocketUpgrade, main: Stub, config: &HttpConfig) -> Response {
     let limits = config.limits.clone();
+    let setup = config.session_setup.clone();
     upgrade
         .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes)
@@ -93,10 +94,12 @@ fn websocket_session(upgrade: WebSocketUpgrade, main: Stub, config: &HttpConfig)
             // The session runs on its own tasks until either side closes.
             // JSON until the peer speaks: browsers only take text frames; a Rust peer that sends
             // MessagePack (binary frames) is answered in kind.
-            Session::builder()
+            let builder = Session::builder()
                 .codec(Auto::prefer_json())
                 .limits(limits)
-                .main(main)
+                .main(main);
+            setup
+                .apply(builder)
                 .start(AxumWebSocketTransport::new(socket));
         })
 }

@@ -132,7 +132,7 @@ pub fn session_with(url: &str, main: Option<Stub>, config: &HttpConfig) -> io::R
     if let Some(main) = main {
         builder = builder.main(main);
     }
-    Ok(builder.start(transport))
+    Ok(config.session_setup.apply(builder).start(transport))
 }
 
 /// Waits for the batch to fill, posts it, and feeds the response to the stream.

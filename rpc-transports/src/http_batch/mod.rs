@@ -49,6 +49,7 @@ mod http_response;
 mod hyper_server;
 mod serve_batch;
 mod server_transport;
+mod setup;
 mod ws_upgrade;
 
 use std::time::Duration;
@@ -60,6 +61,7 @@ pub use client::{
 };
 pub use hyper_server::{RpcService, hyper_service, hyper_service_with, serve, serve_with};
 pub use serve_batch::{BatchError, serve_batch};
+pub use setup::SessionSetup;
 
 #[cfg(feature = "axum")]
 pub(crate) use http_response::{batch_response, method_not_allowed};
@@ -96,6 +98,9 @@ pub struct HttpConfig {
     /// Server only ([`serve_with`]): the most connections served at once; a connection over it
     /// is closed at once. Defaults to 10,000, like `rpc_core::Server`.
     pub max_connections: usize,
+    /// Applied to every session's builder before it starts (server and client): middleware
+    /// layers, keepalive, extensions. None by default.
+    pub session_setup: SessionSetup,
 }
 
 impl Default for HttpConfig {
@@ -106,6 +111,7 @@ impl Default for HttpConfig {
             limits,
             batch_quiet: None,
             max_connections: 10_000,
+            session_setup: SessionSetup::default(),
         }
     }
 }
@@ -114,6 +120,16 @@ impl HttpConfig {
     /// These settings with other session limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// These settings with `setup` applied to every session's builder (see
+    /// [`SessionSetup`]).
+    pub fn with_session_setup(
+        mut self,
+        setup: impl Fn(rpc_core::SessionBuilder) -> rpc_core::SessionBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.session_setup = SessionSetup::new(setup);
         self
     }
 

@@ -103,11 +103,11 @@ pub async fn serve_batch(
         text => text.split('\n').map(str::to_owned).collect(),
     };
     let (transport, ends) = batch_server_transport(lines);
-    let session = Session::builder()
+    let builder = Session::builder()
         .codec(Json)
         .limits(config.limits.clone())
-        .main(main)
-        .start(transport);
+        .main(main);
+    let session = config.session_setup.apply(builder).start(transport);
     run(session, ends).await
 }
 

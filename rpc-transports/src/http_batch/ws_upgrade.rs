@@ -52,6 +52,7 @@ pub(crate) fn upgrade<B>(
         .unwrap_or_default();
     let on_upgrade = hyper::upgrade::on(&mut request);
     let limits = config.limits.clone();
+    let setup = config.session_setup.clone();
     tokio::spawn(async move {
         let upgraded = match on_upgrade.await {
             Ok(upgraded) => upgraded,
@@ -70,11 +71,11 @@ pub(crate) fn upgrade<B>(
         // The session runs on its own tasks until either side closes.
         // JSON until the peer speaks: browsers only take text frames; a Rust peer that sends
         // MessagePack (binary frames) is answered in kind.
-        Session::builder()
+        let builder = Session::builder()
             .codec(Auto::prefer_json())
             .limits(limits)
-            .main(main)
-            .start(WebSocketTransport::new(socket));
+            .main(main);
+        setup.apply(builder).start(WebSocketTransport::new(socket));
     });
 
     let mut response = Response::new(Full::new(Bytes::new()));
