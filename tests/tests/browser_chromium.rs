@@ -253,7 +253,10 @@ fn check_tour(page: &Page, from: usize, name: &str) {
     let texts: Vec<&str> = lines.iter().map(|line| line.text.as_str()).collect();
     assert_eq!(texts, tour_texts(name), "the tour for {name:?}: {page:#?}");
     for line in lines {
-        assert!(!line.error && line.color != ERROR_RED, "not an error: {line:?}");
+        assert!(
+            !line.error && line.color != ERROR_RED,
+            "not an error: {line:?}"
+        );
         // The callbacks in particular: the page shows each tick while `countdown` still runs.
         assert!(line.busy, "shown while the tour was running: {line:?}");
     }
@@ -273,7 +276,10 @@ fn check_tour(page: &Page, from: usize, name: &str) {
 }
 
 fn check_error(line: &Line, prefix: &str) {
-    assert!(line.text.starts_with(prefix), "{line:?} starts with {prefix:?}");
+    assert!(
+        line.text.starts_with(prefix),
+        "{line:?} starts with {prefix:?}"
+    );
     assert!(line.error, "has the class `error`: {line:?}");
     assert_eq!(line.color, ERROR_RED, "shown in red: {line:?}");
 }
