@@ -214,6 +214,17 @@ impl ChildProcess {
         }
     }
 
+    /// Kills the program now and returns how it ended with its whole output.
+    pub async fn kill(self) -> Finished {
+        // A zero deadline: `finish` kills at once unless the program has already exited.
+        self.finish(Duration::ZERO).await
+    }
+
+    /// Everything the program has written to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
     /// What the program has printed so far, for a failure message.
     pub fn output_so_far(&self) -> String {
         format!(

@@ -1,7 +1,7 @@
-//! What the interop tests need before they start: Node with the pinned npm packages, and the
-//! `conformance` program. Both are prepared once per test binary (cargo runs its tests on
-//! parallel threads), and these functions block, so async tests call them through
-//! `spawn_blocking`.
+//! What the interop tests need before they start: Node with the pinned npm packages, the
+//! `conformance` program, and (for the browser test) Chromium. Each is prepared once per test
+//! binary (cargo runs its tests on parallel threads), and these functions block, so async
+//! tests call them through `spawn_blocking`.
 
 use std::{
     fs,
@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
-/// How long `npm ci` may take (it downloads two small packages).
+/// How long `npm ci` may take (it downloads three small packages).
 const NPM_CI_DEADLINE: Duration = Duration::from_secs(300);
 /// How long building `conformance` may take (normally just a link: its library is already
 /// built as a dependency of this crate).
@@ -54,7 +54,7 @@ pub fn conformance_binary() -> PathBuf {
 }
 
 fn packages_installed(dir: &Path) -> bool {
-    ["capnweb", "ws"].iter().all(|p| {
+    ["capnweb", "ws", "playwright-core"].iter().all(|p| {
         dir.join("node_modules")
             .join(p)
             .join("package.json")
@@ -91,6 +91,59 @@ fn install_node_packages() -> Result<(), String> {
             dir.display(),
             out.status,
             String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Where the browser test expects Debian's Chromium.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// How long installing Chromium may take (`apt-get update`, then about 100 MB of packages;
+/// well under a minute on a good connection). No longer than [`STALE_LOCK`], so a waiting
+/// test never takes over the lock of an install still running.
+const CHROMIUM_INSTALL_DEADLINE: Duration = STALE_LOCK;
+
+/// Makes sure Chromium runs at [`CHROMIUM`], installing Debian's package with
+/// `tests/interop/install-chromium.sh` if it is missing (which needs root and apt-get). Panics
+/// with the reason and the way to install it otherwise: the browser test never skips.
+pub fn chromium() {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    if let Err(e) = READY.get_or_init(install_chromium) {
+        panic!(
+            "the browser test needs Debian's Chromium at {CHROMIUM}: {e}\n\
+             install it with `sudo bash tests/interop/install-chromium.sh` \
+             (or `apt-get install chromium`)"
+        );
+    }
+}
+
+fn install_chromium() -> Result<(), String> {
+    if !Path::new(CHROMIUM).is_file() {
+        // The script installs only when Chromium is missing, and explains itself when it
+        // cannot (not root, no apt-get). A lock, so that two test binaries do not both run
+        // apt-get, which would fail on dpkg's own lock.
+        let dir = interop_dir();
+        let _lock = LockFile::acquire(&dir.join("chromium.lock"), CHROMIUM_INSTALL_DEADLINE)?;
+        let mut script = Command::new("bash");
+        script.arg("install-chromium.sh").current_dir(&dir);
+        let out = run_bounded("install-chromium.sh", script, CHROMIUM_INSTALL_DEADLINE)?;
+        if !out.status.success() {
+            return Err(format!(
+                "install-chromium.sh exited with {}:\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    let mut version = Command::new(CHROMIUM);
+    version.arg("--version");
+    let out = run_bounded("chromium --version", version, Duration::from_secs(60))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{CHROMIUM} --version` exited with {}:\n{}",
+            out.status,
             String::from_utf8_lossy(&out.stderr)
         ));
     }
