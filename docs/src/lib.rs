@@ -9,3 +9,9 @@ pub mod browser {}
 
 #[doc = include_str!("../security.md")]
 pub mod security {}
+
+#[doc = include_str!("../middleware.md")]
+pub mod middleware {}
+
+#[doc = include_str!("../auth.md")]
+pub mod auth {}

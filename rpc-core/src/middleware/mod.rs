@@ -2,7 +2,7 @@
 //!
 //! - **Inbound**: every call a peer makes on one of this side's objects passes through the
 //!   session's inbound [`Service`](tower::Service) before it reaches the object: a
-//!   [`CallRequest`] in, the result [`Value`](crate::Value) out, [`RpcError`] as the error.
+//!   [`CallRequest`] in, the result [`Value`](crate::Value) out, [`RpcError`](crate::RpcError) as the error.
 //!   [`SessionBuilder::layer`](crate::SessionBuilder::layer) wraps it in any tower
 //!   [`Layer`](tower::Layer): tower's own (timeout, concurrency limit, load shed), a user's, or
 //!   the three here.
