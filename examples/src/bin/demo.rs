@@ -8,6 +8,7 @@ use std::{
     time::Duration,
 };
 
+use rpc_core::middleware::TraceLayer;
 use rpc_core::{Callback, RpcError, Session, rpc_interface};
 use rpc_transports::tcp;
 
@@ -65,11 +66,14 @@ impl Counter for CounterImpl {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     examples::init_tracing();
 
-    // The server: every connection gets its own session with a fresh `Hub`.
+    // The server: every connection gets its own session with a fresh `Hub`, each call traced
+    // (`RUST_LOG=info` shows a `rpc.call` span per call, with its outcome and duration).
     let listener = tcp::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(rpc_core::serve(listener.incoming(), || {
-        Session::builder().main(HubServer::new(HubImpl))
+        Session::builder()
+            .main(HubServer::new(HubImpl))
+            .layer(TraceLayer::new())
     }));
     println!("server: listening on {addr}");
 
