@@ -9,3 +9,19 @@ pub mod browser {}
 
 #[doc = include_str!("../security.md")]
 pub mod security {}
+
+/// The book: concepts, guides and reference, from `docs/book/`.
+#[doc = include_str!("../book/README.md")]
+pub mod book {
+    /// How Capstan works.
+    pub mod concepts {
+        #[doc = include_str!("../book/concepts/capabilities.md")]
+        pub mod capabilities {}
+
+        #[doc = include_str!("../book/concepts/pipelining.md")]
+        pub mod pipelining {}
+
+        #[doc = include_str!("../book/concepts/streams.md")]
+        pub mod streams {}
+    }
+}
