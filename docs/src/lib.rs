@@ -23,5 +23,11 @@ pub mod book {
 
         #[doc = include_str!("../book/concepts/streams.md")]
         pub mod streams {}
+
+        #[doc = include_str!("../book/concepts/disposal.md")]
+        pub mod disposal {}
+
+        #[doc = include_str!("../book/concepts/errors.md")]
+        pub mod errors {}
     }
 }
