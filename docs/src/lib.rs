@@ -30,4 +30,13 @@ pub mod book {
         #[doc = include_str!("../book/concepts/errors.md")]
         pub mod errors {}
     }
+
+    /// Step-by-step guides.
+    pub mod guides {
+        #[doc = include_str!("../book/guides/first-server.md")]
+        pub mod first_server {}
+
+        #[doc = include_str!("../book/guides/browsers.md")]
+        pub mod browsers {}
+    }
 }
