@@ -38,5 +38,8 @@ pub mod book {
 
         #[doc = include_str!("../book/guides/browsers.md")]
         pub mod browsers {}
+
+        #[doc = include_str!("../book/guides/limits.md")]
+        pub mod limits {}
     }
 }
