@@ -41,5 +41,8 @@ pub mod book {
 
         #[doc = include_str!("../book/guides/limits.md")]
         pub mod limits {}
+
+        #[doc = include_str!("../book/guides/nginx.md")]
+        pub mod nginx {}
     }
 }
