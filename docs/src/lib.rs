@@ -44,5 +44,8 @@ pub mod book {
 
         #[doc = include_str!("../book/guides/nginx.md")]
         pub mod nginx {}
+
+        #[doc = include_str!("../book/guides/scaling.md")]
+        pub mod scaling {}
     }
 }
