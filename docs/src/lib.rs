@@ -48,4 +48,10 @@ pub mod book {
         #[doc = include_str!("../book/guides/scaling.md")]
         pub mod scaling {}
     }
+
+    /// The protocol and its encodings.
+    pub mod reference {
+        #[doc = include_str!("../book/reference/protocol.md")]
+        pub mod protocol {}
+    }
 }
