@@ -53,5 +53,8 @@ pub mod book {
     pub mod reference {
         #[doc = include_str!("../book/reference/protocol.md")]
         pub mod protocol {}
+
+        #[doc = include_str!("../book/reference/codecs.md")]
+        pub mod codecs {}
     }
 }
