@@ -56,5 +56,8 @@ pub mod book {
 
         #[doc = include_str!("../book/reference/codecs.md")]
         pub mod codecs {}
+
+        #[doc = include_str!("../expand.md")]
+        pub mod expand {}
     }
 }
