@@ -47,7 +47,10 @@ fn the_page_shows_what_the_macro_generates() {
 /// The normalization must see through formatting but not through code.
 #[test]
 fn normalization_ignores_layout_only() {
-    assert_eq!(normalize("fn f(a: u8,\n  b: u8,) {}"), normalize("fn f(a: u8, b: u8) {}"));
+    assert_eq!(
+        normalize("fn f(a: u8,\n  b: u8,) {}"),
+        normalize("fn f(a: u8, b: u8) {}")
+    );
     assert_eq!(normalize("// a note\nstruct S;"), normalize("struct S;"));
     assert_ne!(normalize("/// Docs.\nstruct S;"), normalize("struct S;"));
     assert_ne!(normalize("fn f(a: u8) {}"), normalize("fn f(a: u16) {}"));
@@ -130,7 +133,14 @@ fn expand(source: &str) -> String {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let output = Command::new(rustc)
         .env("RUSTC_BOOTSTRAP", "1")
-        .args(["--edition", "2024", "--crate-type", "lib", "--crate-name", "expand_input"])
+        .args([
+            "--edition",
+            "2024",
+            "--crate-type",
+            "lib",
+            "--crate-name",
+            "expand_input",
+        ])
         .arg("-Zunpretty=expanded")
         .arg("-L")
         .arg(format!("dependency={}", deps.display()))
@@ -148,7 +158,9 @@ fn expand(source: &str) -> String {
 
     // Drop the prelude rustc adds and the input's own `use` lines: the generated items start
     // at the trait.
-    let start = expanded.find("pub trait").expect("the expansion has the trait");
+    let start = expanded
+        .find("pub trait")
+        .expect("the expansion has the trait");
     let formatted = rustfmt(&expanded[start..]);
     fold_derives(&doc_comments(&formatted))
 }
@@ -175,7 +187,12 @@ fn rustfmt(code: &str) -> String {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("rustfmt runs");
-    child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(code.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "rustfmt failed");
     String::from_utf8(output.stdout).unwrap()
@@ -193,8 +210,12 @@ fn doc_comments(code: &str) -> String {
         {
             Some(literal) => {
                 for text in unquote(literal).split('\n') {
-                    let space = if text.is_empty() || text.starts_with(' ') { "" } else { " " };
-                    out.push_str(&format!("{indent}///{space}{text}").trim_end().to_owned());
+                    let space = if text.is_empty() || text.starts_with(' ') {
+                        ""
+                    } else {
+                        " "
+                    };
+                    out.push_str(format!("{indent}///{space}{text}").trim_end());
                     out.push('\n');
                 }
             }
@@ -265,7 +286,8 @@ fn fold_derives(code: &str) -> String {
         let derived: Vec<&str> = derives
             .iter()
             .filter(|(ty, _)| {
-                line.starts_with(&format!("pub struct {ty}(")) || line == format!("pub struct {ty} {{")
+                line.starts_with(&format!("pub struct {ty}("))
+                    || line == format!("pub struct {ty} {{")
             })
             .map(|(_, name)| name.as_str())
             .collect();
