@@ -10,7 +10,7 @@ pub type Id = i64;
 
 /// One top-level protocol message.
 ///
-/// The names and meanings follow Cap'n Web 0.12 exactly; see `docs/protocol.md` in the book.
+/// The names and meanings follow Cap'n Web 0.12 exactly; see `docs/book/reference/protocol.md`.
 ///
 /// ```
 /// use rpc_core::protocol::{Expr, Message};
