@@ -29,3 +29,15 @@ pub fn into_rpc_error(error: tower::BoxError) -> RpcError {
     }
     RpcError::error(error.to_string())
 }
+
+/// `poll_ready` of a layer's inner service, its error converted: what every layer here does.
+pub(super) fn poll_inner<S, R>(
+    inner: &mut S,
+    cx: &mut std::task::Context<'_>,
+) -> std::task::Poll<Result<(), RpcError>>
+where
+    S: tower::Service<R>,
+    S::Error: Into<tower::BoxError>,
+{
+    inner.poll_ready(cx).map_err(|e| into_rpc_error(e.into()))
+}

@@ -13,7 +13,7 @@ use std::{
 use tokio::time::Instant;
 use tower::{Layer, Service};
 
-use super::{CallInfo, into_rpc_error};
+use super::{CallInfo, error::poll_inner, into_rpc_error};
 use crate::{ErrorKind, RpcError, Value};
 
 /// Which way a call goes.
@@ -181,9 +181,7 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RpcError>> {
-        self.inner
-            .poll_ready(cx)
-            .map_err(|e| into_rpc_error(e.into()))
+        poll_inner(&mut self.inner, cx)
     }
 
     fn call(&mut self, request: R) -> Self::Future {

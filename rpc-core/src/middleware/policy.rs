@@ -10,7 +10,7 @@ use std::{
 
 use tower::{Layer, Service};
 
-use super::{CallInfo, into_rpc_error};
+use super::{CallInfo, error::poll_inner, into_rpc_error};
 use crate::{RpcError, Value};
 
 type Rule = dyn Fn(&dyn CallInfo) -> Result<(), RpcError> + Send + Sync;
@@ -128,9 +128,7 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RpcError>> {
-        self.inner
-            .poll_ready(cx)
-            .map_err(|e| into_rpc_error(e.into()))
+        poll_inner(&mut self.inner, cx)
     }
 
     fn call(&mut self, request: R) -> Self::Future {
