@@ -107,7 +107,11 @@ fn call_method(value: Value, method: PathKey, args: Vec<Value>) -> BoxOutcome {
         match value {
             Value::Promise(p) => call_method(p.resolve().await?, method, args).await,
             Value::Stub(stub) => match &stub.0 {
-                Hook::Local(t) => catch_panic(t.clone().call(&name, args)).await,
+                // The reserved `__describe__` is answered by reflection, never by the object.
+                Hook::Local(t) => match crate::reflect::intercept(t.as_ref(), &name) {
+                    Some(answer) => answer,
+                    None => catch_panic(t.clone().call(&name, args)).await,
+                },
                 Hook::Broken(e) => Err(e.clone()),
                 _ => stub.invoke(vec![method], Some(args)).resolve().await,
             },

@@ -62,6 +62,7 @@ pub struct SessionBuilder {
     codec: Arc<dyn Codec>,
     limits: Limits,
     keepalive: Option<Duration>,
+    reflection: bool,
 }
 
 /// The default keepalive interval.
@@ -74,6 +75,7 @@ impl Default for SessionBuilder {
             codec: Arc::new(Auto::default()),
             limits: Limits::default(),
             keepalive: Some(KEEPALIVE),
+            reflection: true,
         }
     }
 }
@@ -107,6 +109,40 @@ impl SessionBuilder {
         self
     }
 
+    /// Whether the peer may ask this session's objects what they offer, with the reserved
+    /// method [`__describe__`](crate::reflect::DESCRIBE_METHOD). Default: on.
+    ///
+    /// Off, the call fails as a call of a method the object does not have (an
+    /// [`UnknownMethod`](crate::ErrorKind::UnknownMethod) `TypeError`). To switch it off for every
+    /// connection of a [`Server`](crate::Server), do it in the builder its `configure` closure
+    /// returns.
+    ///
+    /// ```
+    /// use rpc_core::{ErrorKind, RpcError, Session, reflect, rpc_interface};
+    ///
+    /// #[rpc_interface]
+    /// trait Vault {
+    ///     async fn open(&self, pin: u32) -> Result<bool, RpcError>;
+    /// }
+    /// struct Safe;
+    /// impl Vault for Safe {
+    ///     async fn open(&self, pin: u32) -> Result<bool, RpcError> { Ok(pin == 1234) }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = rpc_core::testing::memory_pair();
+    /// let _server = Session::builder().main(VaultServer::new(Safe)).reflection(false).start(a);
+    /// let client = Session::builder().start(b);
+    /// let e = reflect::describe(&client.main()).await.unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::UnknownMethod);
+    /// assert_eq!(client.main().call("open", vec![1234.into()]).await.unwrap(), true.into());
+    /// # });
+    /// ```
+    pub fn reflection(mut self, enabled: bool) -> Self {
+        self.reflection = enabled;
+        self
+    }
+
     /// Starts the session on `transport`. Must be called within a tokio runtime.
     pub fn start(self, transport: impl Transport) -> Session {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -122,6 +158,7 @@ impl SessionBuilder {
             main,
             self.codec.clone(),
             self.limits,
+            self.reflection,
             out_tx,
             cmd_tx,
         ));
@@ -222,6 +259,12 @@ impl Session {
     /// The limits this session enforces.
     pub fn limits(&self) -> &Limits {
         &self.shared.limits
+    }
+
+    /// Whether the peer may call [`__describe__`](crate::reflect::DESCRIBE_METHOD) (see
+    /// [`SessionBuilder::reflection`]).
+    pub(crate) fn reflection(&self) -> bool {
+        self.shared.reflection
     }
 
     /// The peer's main object.

@@ -66,6 +66,8 @@ pub(crate) struct SessionShared {
     commands: mpsc::UnboundedSender<Command>,
     pub(crate) closed: watch::Sender<Option<RpcError>>,
     pub(crate) limits: Limits,
+    /// Whether the peer may call `__describe__` (see `SessionBuilder::reflection`).
+    pub(crate) reflection: bool,
 }
 
 /// One handle on an import. Dropping the last clone releases it (through the session task).
@@ -94,6 +96,7 @@ impl SessionShared {
         main: ExportKind,
         codec: Arc<dyn Codec>,
         limits: Limits,
+        reflection: bool,
         outbound: mpsc::UnboundedSender<Outbound>,
         commands: mpsc::UnboundedSender<Command>,
     ) -> Self {
@@ -126,6 +129,7 @@ impl SessionShared {
             commands,
             closed: watch::channel(None).0,
             limits,
+            reflection,
         }
     }
 

@@ -86,6 +86,7 @@ where
 
 fn websocket_session(upgrade: WebSocketUpgrade, main: Stub, config: &HttpConfig) -> Response {
     let limits = config.limits.clone();
+    let reflection = config.reflection;
     upgrade
         .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes)
@@ -96,6 +97,7 @@ fn websocket_session(upgrade: WebSocketUpgrade, main: Stub, config: &HttpConfig)
             Session::builder()
                 .codec(Auto::prefer_json())
                 .limits(limits)
+                .reflection(reflection)
                 .main(main)
                 .start(AxumWebSocketTransport::new(socket));
         })

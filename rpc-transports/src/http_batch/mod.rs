@@ -96,6 +96,10 @@ pub struct HttpConfig {
     /// Server only ([`serve_with`]): the most connections served at once; a connection over it
     /// is closed at once. Defaults to 10,000, like `rpc_core::Server`.
     pub max_connections: usize,
+    /// Server only: whether peers may ask the served objects what they offer, with the reserved
+    /// method `__describe__` (see `rpc_core::reflect`). Defaults to on, like
+    /// `SessionBuilder::reflection`.
+    pub reflection: bool,
 }
 
 impl Default for HttpConfig {
@@ -106,6 +110,7 @@ impl Default for HttpConfig {
             limits,
             batch_quiet: None,
             max_connections: 10_000,
+            reflection: true,
         }
     }
 }
@@ -128,6 +133,18 @@ impl HttpConfig {
     /// [`max_connections`](Self::max_connections)).
     pub fn with_max_connections(mut self, max_connections: usize) -> Self {
         self.max_connections = max_connections;
+        self
+    }
+
+    /// These settings with reflection on or off (see [`reflection`](Self::reflection)).
+    ///
+    /// ```
+    /// use rpc_transports::http_batch::HttpConfig;
+    /// assert!(HttpConfig::default().reflection);
+    /// assert!(!HttpConfig::default().with_reflection(false).reflection);
+    /// ```
+    pub fn with_reflection(mut self, reflection: bool) -> Self {
+        self.reflection = reflection;
         self
     }
 

@@ -106,6 +106,7 @@ pub async fn serve_batch(
     let session = Session::builder()
         .codec(Json)
         .limits(config.limits.clone())
+        .reflection(config.reflection)
         .main(main)
         .start(transport);
     run(session, ends).await

@@ -52,6 +52,7 @@ pub(crate) fn upgrade<B>(
         .unwrap_or_default();
     let on_upgrade = hyper::upgrade::on(&mut request);
     let limits = config.limits.clone();
+    let reflection = config.reflection;
     tokio::spawn(async move {
         let upgraded = match on_upgrade.await {
             Ok(upgraded) => upgraded,
@@ -73,6 +74,7 @@ pub(crate) fn upgrade<B>(
         Session::builder()
             .codec(Auto::prefer_json())
             .limits(limits)
+            .reflection(reflection)
             .main(main)
             .start(WebSocketTransport::new(socket));
     });
