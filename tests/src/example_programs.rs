@@ -19,9 +19,9 @@ use tokio::{
 
 use crate::interop::{ChildProcess, Finished, setup::workspace_root};
 
-/// The programs built together, on first use.
-const PROGRAMS: [&str; 7] = [
-    "chat", "tail", "console", "reverse", "relay", "plugins", "pubsub",
+/// The programs built together, on first use (`capstan` is the command-line client).
+const PROGRAMS: [&str; 8] = [
+    "chat", "tail", "console", "reverse", "relay", "plugins", "pubsub", "capstan",
 ];
 /// How long building them may take (normally a link: their library is already built).
 const BUILD_DEADLINE: Duration = Duration::from_secs(600);

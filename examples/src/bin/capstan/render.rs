@@ -40,6 +40,10 @@ pub fn to_json(value: Value, capabilities: &mut Capabilities) -> serde_json::Val
         Value::Undefined | Value::Null => serde_json::Value::Null,
         Value::Bool(b) => b.into(),
         Value::Int(i) => i.into(),
+        // A whole number prints as JavaScript prints it (`144`, not `144.0`): MessagePack
+        // carries JavaScript's numbers as floats, JSON as integers, and the output should not
+        // depend on the codec.
+        Value::Float(f) if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER => (f as i64).into(),
         Value::Float(f) => match Number::from_f64(f) {
             Some(n) => serde_json::Value::Number(n),
             None => json!({ "$number": js_number_name(f) }),
@@ -72,6 +76,9 @@ fn object_to_json(object: Object, capabilities: &mut Capabilities) -> serde_json
     }
     serde_json::Value::Object(map)
 }
+
+/// JavaScript's `Number.MAX_SAFE_INTEGER`: every whole float up to it is exact as an `i64`.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 fn js_number_name(f: f64) -> &'static str {
     if f.is_nan() {
@@ -226,6 +233,7 @@ mod tests {
         let mut caps = Capabilities::default();
         let mut object = Object::new();
         object.insert("n", 1.5);
+        object.insert("whole", 144.0);
         object.insert("big", Value::BigInt("18446744073709551616".parse().unwrap()));
         object.insert("nan", f64::NAN);
         object.insert(
@@ -237,6 +245,7 @@ mod tests {
             json,
             json!({
                 "n": 1.5,
+                "whole": 144,
                 "big": {"$bigint": "18446744073709551616"},
                 "nan": {"$number": "NaN"},
                 "cap": {"$capability": "$1"},
