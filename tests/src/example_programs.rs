@@ -1,4 +1,4 @@
-//! The example programs (the streaming ones and the topologies) as child processes: built once
+//! The example programs (the streaming ones, the topologies and the `capstan` command line) as
 //! with the cargo running the tests, run with stdin, stdout and stderr piped, every wait
 //! bounded, and killed when dropped (a failing assertion included).
 
