@@ -1,6 +1,6 @@
 //! The example programs (the streaming ones, the topologies and the `capstan` command line) as
-//! with the cargo running the tests, run with stdin, stdout and stderr piped, every wait
-//! bounded, and killed when dropped (a failing assertion included).
+//! child processes: built once with the cargo running the tests, run with stdin, stdout and
+//! stderr piped, every wait bounded, and killed when dropped (a failing assertion included).
 
 use std::{
     collections::HashMap,
