@@ -182,3 +182,38 @@ async fn an_object_without_a_description_answers_as_an_unknown_method() {
     assert_eq!(e.message(), "'__describe__' is not a function.");
     assert_eq!(client.main().call_function(vec![]).await.unwrap(), Value::from(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_server_honours_its_reflection_setting() {
+    use rpc_transports::{
+        http_batch::{self, HttpConfig},
+        websocket,
+    };
+    for reflection in [true, false] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let serving = tokio::spawn(http_batch::serve_with(
+            listener,
+            || CalculatorServer::new(CalculatorImpl::default()),
+            HttpConfig::default().with_reflection(reflection),
+        ));
+        let url = format!("http://{addr}/rpc");
+        let batch = http_batch::session(&url, None).unwrap();
+        let over_batch = reflect::describe(&batch.main()).await;
+        let ws = websocket::connect(&format!("ws://{addr}/rpc")).await.unwrap();
+        let ws = Session::builder()
+            .codec(rpc_core::codec::Json)
+            .start(ws);
+        let over_websocket = reflect::describe(&ws.main()).await;
+        for (how, answer) in [("batch", over_batch), ("WebSocket", over_websocket)] {
+            match (reflection, answer) {
+                (true, Ok(description)) => {
+                    assert_eq!(description, CalculatorClient::DESCRIPTION.to_value(), "{how}")
+                }
+                (false, Err(e)) => assert_eq!(e.kind(), ErrorKind::UnknownMethod, "{how}"),
+                (on, answer) => panic!("{how} with reflection {on}: {answer:?}"),
+            }
+        }
+        serving.abort();
+    }
+}
