@@ -5,10 +5,10 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
+pub use crate::reflect::{InterfaceDescription, MethodDescription, ParamDescription};
 pub use crate::{
     CallFuture, IntoArg, RpcError, RpcPromise, RpcTarget, Stub, TypedStub, value::Value,
 };
-pub use crate::reflect::{InterfaceDescription, MethodDescription, ParamDescription};
 pub use serde;
 
 /// The arguments of one incoming call, taken in order.

@@ -18,8 +18,10 @@
 //!
 //! A server that would rather not tell peers what its objects offer turns it off with
 //! [`SessionBuilder::reflection(false)`](crate::SessionBuilder::reflection); a call of
-//! `__describe__` then fails exactly as a call of a method the object does not have. Only calls
-//! from a peer are affected: code in the process can always read the description.
+//! `__describe__` then fails exactly as a call of a method the object does not have. The switch
+//! is read from the session the call is handled for ([`Session::current`]), so it governs
+//! calls from the peer; code outside any handler can still call `__describe__` on a local
+//! stub, and the `DESCRIPTION` constants are always there.
 //!
 //! ```
 //! use rpc_core::{RpcError, Session, Value, reflect, rpc_interface};

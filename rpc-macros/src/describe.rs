@@ -108,8 +108,8 @@ fn write_tokens(tokens: TokenStream, out: &mut String) {
                     // An invisible group, from a `macro_rules!` `$t:ty`: just its contents.
                     Delimiter::None => ("", ""),
                 };
-                let word_before = before == Before::Word
-                    && (keyword || group.delimiter() == Delimiter::Bracket);
+                let word_before =
+                    before == Before::Word && (keyword || group.delimiter() == Delimiter::Bracket);
                 if before == Before::Spaced || word_before {
                     out.push(' ');
                 }

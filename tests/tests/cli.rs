@@ -126,7 +126,11 @@ fn assert_failed_with(run: &Finished, stderr: &str) {
         "{}",
         run.describe()
     );
-    assert!(run.stderr.contains(stderr), "no `{stderr}` in\n{}", run.describe());
+    assert!(
+        run.stderr.contains(stderr),
+        "no `{stderr}` in\n{}",
+        run.describe()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,9 +146,14 @@ async fn describe_prints_the_interface_with_signatures_and_docs() {
             ),
             "{wire:?}: {out}"
         );
-        assert!(out.contains("  add(a: i64, b: i64) -> i64\n      `a + b`.\n"), "{out}");
         assert!(
-            out.contains("  makeCounter(start: i64) -> CounterClient\n      A new counter capability.\n"),
+            out.contains("  add(a: i64, b: i64) -> i64\n      `a + b`.\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "  makeCounter(start: i64) -> CounterClient\n      A new counter capability.\n"
+            ),
             "{out}"
         );
         assert!(
@@ -153,7 +162,11 @@ async fn describe_prints_the_interface_with_signatures_and_docs() {
         );
         // Every method, once.
         for method in CalculatorClient::DESCRIPTION.methods {
-            assert_eq!(out.matches(&format!("  {}(", method.name)).count(), 1, "{out}");
+            assert_eq!(
+                out.matches(&format!("  {}(", method.name)).count(),
+                1,
+                "{out}"
+            );
         }
     }
 }
@@ -189,8 +202,17 @@ async fn call_prints_the_result_as_json() {
 
         if let Wire::WebSocketMsgPack = wire {
             // Without `--codec msgpack` it speaks JSON, which this server does not read.
-            let run = capstan(&["--timeout", "5", "call", &server.url, "add", "2", "-3"], "").await;
-            assert_eq!(run.status.and_then(|s| s.code()), Some(1), "{}", run.describe());
+            let run = capstan(
+                &["--timeout", "5", "call", &server.url, "add", "2", "-3"],
+                "",
+            )
+            .await;
+            assert_eq!(
+                run.status.and_then(|s| s.code()),
+                Some(1),
+                "{}",
+                run.describe()
+            );
             assert_eq!(run.stdout, "");
         }
 
@@ -210,7 +232,10 @@ async fn a_failing_call_prints_the_error_and_exits_non_zero() {
         assert_eq!(run.stdout, "");
 
         let run = capstan_on(wire, &["call", &server.url, "noSuchMethod"]).await;
-        assert_failed_with(&run, "error: TypeError: 'noSuchMethod' is not a function.\n");
+        assert_failed_with(
+            &run,
+            "error: TypeError: 'noSuchMethod' is not a function.\n",
+        );
 
         let run = capstan_on(wire, &["call", &server.url, "add", "one", "2"]).await;
         assert_failed_with(&run, "error: argument 1 (`one`) is not JSON");
@@ -294,7 +319,10 @@ async fn capnweb_server() -> (ChildProcess, u16) {
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     let mut command = Command::new("node");
-    command.arg("server.mjs").arg("0").current_dir(setup::interop_dir());
+    command
+        .arg("server.mjs")
+        .arg("0")
+        .current_dir(setup::interop_dir());
     let mut server = ChildProcess::spawn("server.mjs", command);
     let port = server.listening_port(Duration::from_secs(30)).await;
     (server, port)
@@ -322,14 +350,25 @@ async fn call_works_against_a_capnweb_server() {
     assert_eq!(run.stdout, "49\n");
 
     // The REPL calls into capnweb's capabilities.
-    let run = capstan(&["--repl", &ws], "makeCounter 5\n$1.increment 2\n$1.value\n").await;
+    let run = capstan(
+        &["--repl", &ws],
+        "makeCounter 5\n$1.increment 2\n$1.value\n",
+    )
+    .await;
     assert_succeeded(&run);
     assert_eq!(run.stdout, "{\"$capability\":\"$1\"}\n7\n7\n");
 
     // capnweb has no description to give.
     let run = capstan(&["describe", &ws], "").await;
-    assert_failed_with(&run, &format!("error: the server at {ws} offers no description"));
-    assert!(run.stderr.contains("capnweb servers have no description"), "{}", run.describe());
+    assert_failed_with(
+        &run,
+        &format!("error: the server at {ws} offers no description"),
+    );
+    assert!(
+        run.stderr.contains("capnweb servers have no description"),
+        "{}",
+        run.describe()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,7 +381,10 @@ async fn a_capnweb_client_reads_the_description_as_an_ordinary_call() {
             true,
             serde_json::to_string(&CalculatorClient::DESCRIPTION).unwrap(),
         ),
-        (false, "ERROR TypeError: '__describe__' is not a function.".to_owned()),
+        (
+            false,
+            "ERROR TypeError: '__describe__' is not a function.".to_owned(),
+        ),
     ] {
         let server = serve(Wire::WebSocketJson, reflection).await;
         let mut command = Command::new("node");

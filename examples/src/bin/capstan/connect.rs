@@ -127,8 +127,16 @@ mod tests {
             Ok(Endpoint::Tcp("127.0.0.1:9000".into()))
         );
         assert!(Endpoint::parse("wss://x/").unwrap_err().contains("TLS"));
-        assert!(Endpoint::parse("ftp://x/").unwrap_err().contains("unsupported scheme"));
-        assert!(Endpoint::parse("127.0.0.1:80").unwrap_err().contains("not a URL"));
+        assert!(
+            Endpoint::parse("ftp://x/")
+                .unwrap_err()
+                .contains("unsupported scheme")
+        );
+        assert!(
+            Endpoint::parse("127.0.0.1:80")
+                .unwrap_err()
+                .contains("not a URL")
+        );
         assert!(!Endpoint::parse("http://h/rpc").unwrap().is_lasting());
     }
 }

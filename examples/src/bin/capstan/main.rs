@@ -113,7 +113,11 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, codec: Option<CodecChoice>, timeout: Duration) -> Result<u8, String> {
+async fn run(
+    command: Command,
+    codec: Option<CodecChoice>,
+    timeout: Duration,
+) -> Result<u8, String> {
     match command {
         Command::Describe { url, json } => {
             let endpoint = Endpoint::parse(&url)?;

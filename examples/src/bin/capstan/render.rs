@@ -234,7 +234,10 @@ mod tests {
         let mut object = Object::new();
         object.insert("n", 1.5);
         object.insert("whole", 144.0);
-        object.insert("big", Value::BigInt("18446744073709551616".parse().unwrap()));
+        object.insert(
+            "big",
+            Value::BigInt("18446744073709551616".parse().unwrap()),
+        );
         object.insert("nan", f64::NAN);
         object.insert(
             "cap",

@@ -54,9 +54,7 @@ fn parse(line: &str) -> Result<Command, String> {
     if line.is_empty() || line.starts_with('#') {
         return Ok(Command::Nothing);
     }
-    let (head, rest) = line
-        .split_once(char::is_whitespace)
-        .unwrap_or((line, ""));
+    let (head, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     match head {
         "quit" | "exit" => return Ok(Command::Quit),
         "help" | "?" => return Ok(Command::Help),
@@ -64,7 +62,9 @@ fn parse(line: &str) -> Result<Command, String> {
             return match rest.trim() {
                 "" => Ok(Command::Describe(None)),
                 name if name.starts_with('$') => Ok(Command::Describe(Some(name.to_owned()))),
-                other => Err(format!("describe takes a capability name ($N), not `{other}`")),
+                other => Err(format!(
+                    "describe takes a capability name ($N), not `{other}`"
+                )),
             };
         }
         _ => {}
@@ -219,7 +219,10 @@ mod tests {
         assert_eq!(parse("  "), Ok(Command::Nothing));
         assert_eq!(parse("# a comment"), Ok(Command::Nothing));
         assert_eq!(parse("quit"), Ok(Command::Quit));
-        assert_eq!(parse("describe $2"), Ok(Command::Describe(Some("$2".into()))));
+        assert_eq!(
+            parse("describe $2"),
+            Ok(Command::Describe(Some("$2".into())))
+        );
         assert_eq!(
             parse(r#"add 1 -2.5 "a b" {"k": [1, 2]} $3"#),
             Ok(Command::Call {
@@ -243,6 +246,10 @@ mod tests {
             })
         );
         assert!(parse("$1 5").unwrap_err().contains("calls nothing"));
-        assert!(parse("echo hello").unwrap_err().contains("(`hello`) is not JSON"));
+        assert!(
+            parse("echo hello")
+                .unwrap_err()
+                .contains("(`hello`) is not JSON")
+        );
     }
 }
