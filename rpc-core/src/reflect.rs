@@ -2,10 +2,9 @@
 //!
 //! `#[rpc_interface]` describes every interface it expands: its name and doc comment, and for
 //! each method the wire name, the parameters (names, and types as written in Rust), the result
-//! type and the doc comment. The description is `'static` data, built at compile time:
-//! [`FooClient::DESCRIPTION`](InterfaceDescription) and `FooServer::<T>::DESCRIPTION` hold it,
-//! and [`RpcTarget::description`](crate::RpcTarget::description) returns it for an exported
-//! object.
+//! type and the doc comment. The description is `'static` data, built at compile time, an
+//! [`InterfaceDescription`]: `FooClient::DESCRIPTION` and `FooServer::<T>::DESCRIPTION` hold
+//! it, and [`RpcTarget::description`] returns it for an exported object.
 //!
 //! # The reserved method `__describe__`
 //!

@@ -77,7 +77,6 @@ async fn serve(wire: Wire, reflection: bool) -> Server {
             let url = format!("ws://{}/rpc", listener.local_addr().unwrap());
             let accepting = tokio::spawn(async move {
                 while let Ok((tcp, _)) = listener.accept().await {
-                    let builder = builder.clone();
                     tokio::spawn(async move {
                         if let Ok(transport) = websocket::accept(tcp).await {
                             builder().start(transport);

@@ -73,8 +73,12 @@ enum Command {
         url: String,
         /// The method's name on the wire (camelCase for Capstan interfaces).
         method: String,
-        /// The arguments, each one JSON value: 42, '"text"', '[1,2]', '{"a":1}'.
-        #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
+        // Given as `help`, not a doc comment: rustdoc would read the brackets as links.
+        #[arg(
+            allow_hyphen_values = true,
+            trailing_var_arg = true,
+            help = "The arguments, each one JSON value: 42, '\"text\"', '[1,2]', '{\"a\":1}'"
+        )]
         args: Vec<String>,
     },
     /// An interactive session: call methods, and methods of the capabilities they return.
