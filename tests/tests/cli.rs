@@ -242,11 +242,21 @@ async fn a_failing_call_prints_the_error_and_exits_non_zero() {
         let run = capstan_on(wire, &["call", &server.url, "square", "\"x\""]).await;
         assert_failed_with(&run, "error: TypeError: square: argument `x`");
     }
-    // Nobody listens on the port of a server that has stopped.
-    let url = serve(Wire::Tcp, true).await.url.clone();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // `--timeout` bounds the wait for an answer.
+    let server = serve(Wire::Tcp, true).await;
+    let run = capstan(
+        &["--timeout", "0.3", "call", &server.url, "slow", "5000"],
+        "",
+    )
+    .await;
+    assert_failed_with(&run, "error: no answer within 300ms (see --timeout)\n");
+
+    // Nobody listens on a port whose listener has been closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("tcp://{}", closed.local_addr().unwrap());
+    drop(closed);
     let run = capstan(&["call", &url, "add", "1", "2"], "").await;
-    assert_failed_with(&run, &format!("error: cannot connect to {url}"));
+    assert_failed_with(&run, &format!("error: cannot connect to {url}: "));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

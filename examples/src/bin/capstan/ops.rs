@@ -60,5 +60,5 @@ async fn bounded(
 }
 
 fn no_answer(timeout: Duration) -> String {
-    format!("Error: no answer within {timeout:?} (see --timeout)")
+    format!("no answer within {timeout:?} (see --timeout)")
 }
