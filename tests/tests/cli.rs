@@ -270,7 +270,7 @@ incrementCounter $1 2
 describe $1
 fail \"nope\"
 $7.value
-square 9
+$0.square 9
 quit
 add 100 100
 ";

@@ -26,7 +26,11 @@ commands:
   help                   this text
   quit                   leave (end of input does too)
 Each ARG is JSON (1, \"text\", [1,2], {\"a\":1}) or a capability name ($N).
-Capabilities in results print as {\"$capability\":\"$N\"}; call them as $N.METHOD.";
+Capabilities in results print as {\"$capability\":\"$N\"}; call them as $N.METHOD.
+$0 is the main object: $0.describe calls a method named like a command.";
+
+/// The name of the server's main object, for a method whose name is also a command.
+const MAIN: &str = "$0";
 
 /// One parsed line.
 #[derive(Debug, PartialEq)]
@@ -145,6 +149,9 @@ pub async fn run(session: Session, endpoint: &Endpoint, timeout: Duration) -> u8
             Command::Help => println!("{HELP}"),
             Command::Describe(name) => {
                 let (stub, what) = match &name {
+                    Some(name) if name == MAIN => {
+                        (session.main(), format!("the server at {endpoint}"))
+                    }
                     Some(name) => match capabilities.get(name) {
                         Some(stub) => (stub.clone(), format!("capability {name}")),
                         None => {
@@ -187,6 +194,7 @@ async fn call(
 ) -> Result<Value, String> {
     let stub: Stub = match target {
         None => session.main(),
+        Some(name) if name == MAIN => session.main(),
         Some(name) => capabilities
             .get(&name)
             .cloned()
@@ -196,6 +204,7 @@ async fn call(
         .into_iter()
         .map(|arg| match arg {
             Arg::Json(json) => render::from_json(&json),
+            Arg::Capability(name) if name == MAIN => Ok(Value::Stub(session.main())),
             Arg::Capability(name) => capabilities
                 .get(&name)
                 .map(|stub| Value::Stub(stub.clone()))
