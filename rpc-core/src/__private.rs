@@ -5,6 +5,7 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
+pub use crate::reflect::{InterfaceDescription, MethodDescription, ParamDescription};
 pub use crate::{
     CallFuture, IntoArg, RpcError, RpcPromise, RpcTarget, Stub, TypedStub, value::Value,
 };

@@ -115,9 +115,14 @@ fn call_method(
         match value {
             Value::Promise(p) => call_method(p.resolve().await?, method, args, peer).await,
             Value::Stub(stub) => match &stub.0 {
-                Hook::Local(t) => match peer {
-                    Some(peer) => peer.dispatch(t, Some(name), args).await,
-                    None => catch_panic(t.clone().call(&name, args)).await,
+                // The reserved `__describe__` is answered by reflection, never by the object.
+                Hook::Local(t) => match crate::reflect::intercept(t.as_ref(), &name, peer.as_ref())
+                {
+                    Some(answer) => answer,
+                    None => match peer {
+                        Some(peer) => peer.dispatch(t, Some(name), args).await,
+                        None => catch_panic(t.clone().call(&name, args)).await,
+                    },
                 },
                 Hook::Broken(e) => Err(e.clone()),
                 _ => stub.invoke(vec![method], Some(args)).resolve().await,

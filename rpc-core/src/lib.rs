@@ -14,6 +14,7 @@ mod pending;
 mod promise;
 pub mod protocol;
 pub mod reconnect;
+pub mod reflect;
 mod remap;
 mod serve;
 mod session;

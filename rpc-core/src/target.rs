@@ -57,4 +57,30 @@ pub trait RpcTarget: Any + Send + Sync {
     fn interface_name(&self) -> &'static str {
         "RpcTarget"
     }
+
+    /// What the object offers, for reflection: `#[rpc_interface]` servers return their
+    /// interface's description; other objects have none.
+    ///
+    /// Peers read it with the reserved method
+    /// [`__describe__`](crate::reflect::DESCRIBE_METHOD), which Capstan answers without calling
+    /// [`call`](Self::call) (see [`reflect`](crate::reflect)).
+    ///
+    /// ```
+    /// use rpc_core::{RpcError, RpcTarget, rpc_interface};
+    ///
+    /// #[rpc_interface]
+    /// trait Ping {
+    ///     async fn ping(&self) -> Result<(), RpcError>;
+    /// }
+    /// struct Pong;
+    /// impl Ping for Pong {
+    ///     async fn ping(&self) -> Result<(), RpcError> { Ok(()) }
+    /// }
+    ///
+    /// let server = PingServer::new(Pong);
+    /// assert_eq!(server.description().map(|d| d.name), Some("Ping"));
+    /// ```
+    fn description(&self) -> Option<&'static crate::reflect::InterfaceDescription> {
+        None
+    }
 }

@@ -12,6 +12,12 @@ pub(crate) fn expand(interface: &Interface) -> TokenStream {
     let client = interface.client_ident();
     let server = interface.server_ident();
     let name_str = name.to_string();
+    let description = crate::describe::description(interface);
+    let description_doc = format!(
+        "What [`{name}`] offers: its doc comments, and each method's wire name, parameters and \
+         types as written. Servers answer a peer's reserved `__describe__` call with it (see \
+         `rpc_core::reflect`)."
+    );
     let doc = format!(
         "A typed stub for a [`{name}`], usually remote.\n\n\
          Its methods send the call at once and return a promise: await it for the result, or \
@@ -56,6 +62,10 @@ pub(crate) fn expand(interface: &Interface) -> TokenStream {
         #vis struct #client(::rpc_core::__private::Stub);
 
         impl #client {
+            #[doc = #description_doc]
+            #vis const DESCRIPTION: &'static ::rpc_core::__private::InterfaceDescription =
+                #description;
+
             /// Wraps a local implementation, to pass it to peers by reference.
             #vis fn local(inner: impl #name) -> Self {
                 #client(::rpc_core::__private::Stub::new(#server::new(inner)))

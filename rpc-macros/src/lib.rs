@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod describe;
 mod model;
 mod server;
 
@@ -22,6 +23,10 @@ use quote::quote;
 /// - `CounterClient`, a typed stub for a remote (or local) `Counter`. Its inherent methods
 ///   return `RpcPromise`s that can be awaited or pipelined, and it also implements `Counter`,
 ///   so code can be generic over local and remote objects.
+/// - `CounterClient::DESCRIPTION` (also `CounterServer::<T>::DESCRIPTION`): the interface's
+///   `rpc_core::reflect::InterfaceDescription` (its name, doc comments, and each method's wire
+///   name, parameters and types as written), which the server answers peers' reserved
+///   `__describe__` calls with.
 ///
 /// Every method takes `&self` and owned serde arguments, and returns `Result<T, E>` where `E`
 /// converts to and from `RpcError`. On the wire, method names are camelCase (`make_counter` is

@@ -7,6 +7,10 @@ use syn::{
     TraitItem, TraitItemFn, Type, Visibility, spanned::Spanned,
 };
 
+/// `rpc_core::reflect::DESCRIBE_METHOD`: calls of it never reach the object, so a method of
+/// that name could never be called.
+const RESERVED_DESCRIBE: &str = "__describe__";
+
 pub(crate) struct Interface {
     pub(crate) item: ItemTrait,
     pub(crate) methods: Vec<Method>,
@@ -179,6 +183,13 @@ impl Method {
             Some(name) => name,
             None => camel_case(&sig.ident.to_string()),
         };
+        if wire_name == RESERVED_DESCRIBE {
+            return Err(syn::Error::new_spanned(
+                &sig.ident,
+                "`__describe__` is reserved: Capstan answers it with the interface's description \
+                 (see `rpc_core::reflect`)",
+            ));
+        }
         Ok(Method {
             ident: sig.ident.clone(),
             wire_name,
@@ -280,6 +291,19 @@ pub(crate) fn camel_case(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_reserved_describe_method_cannot_be_declared() {
+        // (`fn __describe__` itself goes on the wire as `_Describe`, so only a rename can.)
+        let item = syn::parse_quote! {
+            trait T {
+                #[rpc(name = "__describe__")]
+                async fn what(&self) -> Result<(), E>;
+            }
+        };
+        let error = super::Interface::parse(item).err().expect("rejected");
+        assert!(error.to_string().contains("`__describe__` is reserved"));
+    }
+
     #[test]
     fn camel_case() {
         assert_eq!(super::camel_case("make_counter"), "makeCounter");

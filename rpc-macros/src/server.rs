@@ -10,6 +10,7 @@ pub(crate) fn expand(interface: &Interface) -> TokenStream {
     let name = interface.name();
     let vis = interface.vis();
     let server = interface.server_ident();
+    let client = interface.client_ident();
     let name_str = name.to_string();
     let doc = format!("Serves a [`{name}`] implementation to peers.");
     let arms = interface.methods.iter().map(|m| {
@@ -36,6 +37,10 @@ pub(crate) fn expand(interface: &Interface) -> TokenStream {
         #vis struct #server<T>(::std::sync::Arc<T>);
 
         impl<T: #name> #server<T> {
+            /// What the interface offers (the same as the client's `DESCRIPTION`).
+            #vis const DESCRIPTION: &'static ::rpc_core::__private::InterfaceDescription =
+                #client::DESCRIPTION;
+
             /// Wraps an implementation.
             #vis fn new(inner: T) -> Self {
                 #server(::std::sync::Arc::new(inner))
@@ -66,6 +71,12 @@ pub(crate) fn expand(interface: &Interface) -> TokenStream {
 
             fn interface_name(&self) -> &'static str {
                 #name_str
+            }
+
+            fn description(
+                &self,
+            ) -> ::core::option::Option<&'static ::rpc_core::__private::InterfaceDescription> {
+                ::core::option::Option::Some(#client::DESCRIPTION)
             }
         }
 

@@ -1,6 +1,7 @@
-//! The example programs (the streaming ones, the topologies, and the browser example's server)
-//! as child processes: built once with the cargo running the tests, run with stdin, stdout and
-//! stderr piped, every wait bounded, and killed when dropped (a failing assertion included).
+//! The example programs (the streaming ones, the topologies, the browser example's server and
+//! the `capstan` command line) as child processes: built once with the cargo running the tests,
+//! run with stdin, stdout and stderr piped, every wait bounded, and killed when dropped (a
+//! failing assertion included).
 
 use std::{
     collections::HashMap,
@@ -19,9 +20,9 @@ use tokio::{
 
 use crate::interop::{ChildProcess, Finished, setup::workspace_root};
 
-/// The programs built together, on first use.
-const PROGRAMS: [&str; 8] = [
-    "chat", "tail", "console", "reverse", "relay", "plugins", "pubsub", "browser",
+/// The programs built together, on first use (`capstan` is the command-line client).
+const PROGRAMS: [&str; 9] = [
+    "chat", "tail", "console", "reverse", "relay", "plugins", "pubsub", "browser", "capstan",
 ];
 /// How long building them may take (normally a link: their library is already built).
 const BUILD_DEADLINE: Duration = Duration::from_secs(600);

@@ -17,6 +17,7 @@ fn macro_misuse_is_a_compile_error_at_the_users_span() {
         "associated_type",
         "generic_trait",
         "bad_rename",
+        "reserved_describe",
         "duplicate_wire_name",
         "error_type_not_convertible",
         "attribute_arguments",

@@ -68,6 +68,7 @@ pub struct SessionBuilder {
     keepalive: Option<Duration>,
     inbound: Option<InboundService>,
     extensions: Extensions,
+    reflection: bool,
 }
 
 impl std::fmt::Debug for SessionBuilder {
@@ -78,6 +79,7 @@ impl std::fmt::Debug for SessionBuilder {
             .field("limits", &self.limits)
             .field("keepalive", &self.keepalive)
             .field("layered", &self.inbound.is_some())
+            .field("reflection", &self.reflection)
             .finish()
     }
 }
@@ -96,6 +98,7 @@ impl Default for SessionBuilder {
             keepalive: Some(KEEPALIVE),
             inbound: None,
             extensions: Extensions::default(),
+            reflection: true,
         }
     }
 }
@@ -181,6 +184,40 @@ impl SessionBuilder {
         self
     }
 
+    /// Whether the peer may ask this session's objects what they offer, with the reserved
+    /// method [`__describe__`](crate::reflect::DESCRIBE_METHOD). Default: on.
+    ///
+    /// Off, the call fails as a call of a method the object does not have (an
+    /// [`UnknownMethod`](crate::ErrorKind::UnknownMethod) `TypeError`). To switch it off for every
+    /// connection of a [`Server`](crate::Server), do it in the builder its `configure` closure
+    /// returns.
+    ///
+    /// ```
+    /// use rpc_core::{ErrorKind, RpcError, Session, reflect, rpc_interface};
+    ///
+    /// #[rpc_interface]
+    /// trait Vault {
+    ///     async fn open(&self, pin: u32) -> Result<bool, RpcError>;
+    /// }
+    /// struct Safe;
+    /// impl Vault for Safe {
+    ///     async fn open(&self, pin: u32) -> Result<bool, RpcError> { Ok(pin == 1234) }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let (a, b) = rpc_core::testing::memory_pair();
+    /// let _server = Session::builder().main(VaultServer::new(Safe)).reflection(false).start(a);
+    /// let client = Session::builder().start(b);
+    /// let e = reflect::describe(&client.main()).await.unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::UnknownMethod);
+    /// assert_eq!(client.main().call("open", vec![1234.into()]).await.unwrap(), true.into());
+    /// # });
+    /// ```
+    pub fn reflection(mut self, enabled: bool) -> Self {
+        self.reflection = enabled;
+        self
+    }
+
     /// Starts the session on `transport`. Must be called within a tokio runtime.
     pub fn start(self, transport: impl Transport) -> Session {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -197,6 +234,7 @@ impl SessionBuilder {
             limits: self.limits,
             inbound: self.inbound,
             extensions: self.extensions,
+            reflection: self.reflection,
         };
         let shared = Arc::new(SessionShared::new(id, config, out_tx, cmd_tx));
         let (sink, stream) = transport.split();

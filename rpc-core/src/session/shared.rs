@@ -71,6 +71,8 @@ pub(crate) struct SessionShared {
     /// The layered inbound service; `None` when no layer was added (calls go straight in).
     pub(crate) inbound: Option<InboundService>,
     pub(crate) extensions: Extensions,
+    /// Whether the peer may call `__describe__` (see `SessionBuilder::reflection`).
+    pub(crate) reflection: bool,
 }
 
 /// One handle on an import. Dropping the last clone releases it (through the session task).
@@ -100,6 +102,7 @@ pub(crate) struct SessionConfig {
     pub(crate) limits: Limits,
     pub(crate) inbound: Option<InboundService>,
     pub(crate) extensions: Extensions,
+    pub(crate) reflection: bool,
 }
 
 impl SessionShared {
@@ -115,6 +118,7 @@ impl SessionShared {
             limits,
             inbound,
             extensions,
+            reflection,
         } = config;
         let mut imports = HashMap::new();
         imports.insert(0, ImportEntry::main());
@@ -147,6 +151,7 @@ impl SessionShared {
             limits,
             inbound,
             extensions,
+            reflection,
         }
     }
 
