@@ -1,5 +1,7 @@
 //! Expression → value for incoming messages: references become stubs, promises and calls.
 
+mod fetch;
+
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -129,7 +131,10 @@ impl<'a> Evaluator<'a> {
                     stub,
                 ))))
             }
-            scalar_expr => scalar(scalar_expr)?,
+            other => match self.fetch(other)? {
+                Ok(value) => value,
+                Err(scalar_expr) => scalar(scalar_expr)?,
+            },
         })
     }
 

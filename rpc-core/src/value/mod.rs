@@ -6,6 +6,7 @@
 //! capabilities inside those types travel through unchanged.
 
 mod de;
+mod fetch;
 mod object;
 mod ser;
 pub(crate) mod special;
@@ -13,6 +14,8 @@ pub(crate) mod special;
 use bytes::Bytes;
 
 pub use de::from_value;
+pub use fetch::{Blob, Body, Headers, Request, Response, Url};
+pub(crate) use fetch::buffer_stream;
 pub use object::Object;
 pub use ser::to_value;
 
@@ -121,6 +124,16 @@ pub enum Value {
     Readable(crate::stream::ReadableStream),
     /// A sink for values (a JavaScript `WritableStream`); see [`RpcSink`](crate::RpcSink).
     Writable(crate::stream::WritableStream),
+    /// A JavaScript `URL`.
+    Url(Url),
+    /// A Fetch `Headers`.
+    Headers(Headers),
+    /// A Fetch `Request`.
+    Request(Box<Request>),
+    /// A Fetch `Response`.
+    Response(Box<Response>),
+    /// A `Blob`, fully buffered.
+    Blob(Blob),
 }
 
 impl Value {
@@ -180,6 +193,8 @@ impl Value {
             Value::Array(a) => a.iter().any(Value::has_references),
             Value::Object(o) => o.iter().any(|(_, v)| v.has_references()),
             Value::Error(e) => e.props().iter().any(|(_, v)| v.has_references()),
+            Value::Request(r) => matches!(r.body, Some(Body::Stream(_))),
+            Value::Response(r) => matches!(r.body, Some(Body::Stream(_))),
             _ => false,
         }
     }
@@ -202,6 +217,11 @@ impl Value {
             Value::Promise(_) => "promise",
             Value::Readable(_) => "readable stream",
             Value::Writable(_) => "writable stream",
+            Value::Url(_) => "URL",
+            Value::Headers(_) => "headers",
+            Value::Request(_) => "request",
+            Value::Response(_) => "response",
+            Value::Blob(_) => "blob",
         }
     }
 }
@@ -225,6 +245,11 @@ impl PartialEq for Value {
             (Error(a), Error(b)) => a == b,
             (Stub(a), Stub(b)) => a.same_target(b),
             (Readable(a), Readable(b)) => a.same(b),
+            (Url(a), Url(b)) => a == b,
+            (Headers(a), Headers(b)) => a == b,
+            (Request(a), Request(b)) => a == b,
+            (Response(a), Response(b)) => a == b,
+            (Blob(a), Blob(b)) => a == b,
             _ => false,
         }
     }
