@@ -142,7 +142,8 @@ fn fetch_values_nest_inside_ordinary_values() {
     );
     assert_eq!(wire(expr), text);
     // Whitespace is accepted, as JSON.parse accepts it.
-    let spaced = r#"[ "request" , "https://a/" , { "headers" : [ [ "a" , "b" ] ] , "keepalive" : false } ]"#;
+    let spaced =
+        r#"[ "request" , "https://a/" , { "headers" : [ [ "a" , "b" ] ] , "keepalive" : false } ]"#;
     match value(spaced) {
         Expr::Request(r) => {
             assert_eq!(r.init.headers, Some(pairs(&[("a", "b")])));
@@ -197,25 +198,67 @@ fn json_rejects_malformed_fetch_values_with_a_clear_error() {
         (r#"["headers",[[["a","b"]]]]"#, "headers must be an array"),
         (r#"["request","https://a/"]"#, "unknown special value"),
         (r#"["request","https://a/",[]]"#, "init must be an object"),
-        (r#"["request","https://a/",{"cf":{}}]"#, "\"cf\" is not supported"),
-        (r#"["request","https://a/",{"signal":null}]"#, "not supported"),
-        (r#"["request","https://a/",{"method":7}]"#, "\"method\" must be a string"),
-        (r#"["request","https://a/",{"keepalive":"yes"}]"#, "keepalive must be a boolean"),
-        (r#"["request","https://a/",{"headers":{"a":"b"}}]"#, "headers must be an array"),
+        (
+            r#"["request","https://a/",{"cf":{}}]"#,
+            "\"cf\" is not supported",
+        ),
+        (
+            r#"["request","https://a/",{"signal":null}]"#,
+            "not supported",
+        ),
+        (
+            r#"["request","https://a/",{"method":7}]"#,
+            "\"method\" must be a string",
+        ),
+        (
+            r#"["request","https://a/",{"keepalive":"yes"}]"#,
+            "keepalive must be a boolean",
+        ),
+        (
+            r#"["request","https://a/",{"headers":{"a":"b"}}]"#,
+            "headers must be an array",
+        ),
         (r#"["request","https://a/",{"body":5}]"#, "a body must be"),
-        (r#"["request","https://a/",{"body":{"a":1}}]"#, "a body must be"),
-        (r#"["request","https://a/",{"body":["pipeline",0]}]"#, "a body must be"),
+        (
+            r#"["request","https://a/",{"body":{"a":1}}]"#,
+            "a body must be",
+        ),
+        (
+            r#"["request","https://a/",{"body":["pipeline",0]}]"#,
+            "a body must be",
+        ),
         // A body can never hide another Fetch value (that could nest without bound).
-        (r#"["request","https://a/",{"body":["request","https://b/",{}]}]"#, "a body must be"),
-        (r#"["request","https://a/",{"body":["bytes","AAAAAA","Int32Array"]}]"#, "a body must be"),
-        (r#"["response",null,{"status":"200"}]"#, "status must be an integer"),
-        (r#"["response",null,{"status":70000}]"#, "status must be an integer"),
-        (r#"["response",null,{"status":1.5}]"#, "status must be an integer"),
-        (r#"["response",null,{"webSocket":null}]"#, "\"webSocket\" is not supported"),
+        (
+            r#"["request","https://a/",{"body":["request","https://b/",{}]}]"#,
+            "a body must be",
+        ),
+        (
+            r#"["request","https://a/",{"body":["bytes","AAAAAA","Int32Array"]}]"#,
+            "a body must be",
+        ),
+        (
+            r#"["response",null,{"status":"200"}]"#,
+            "status must be an integer",
+        ),
+        (
+            r#"["response",null,{"status":70000}]"#,
+            "status must be an integer",
+        ),
+        (
+            r#"["response",null,{"status":1.5}]"#,
+            "status must be an integer",
+        ),
+        (
+            r#"["response",null,{"webSocket":null}]"#,
+            "\"webSocket\" is not supported",
+        ),
         (r#"["response",[[1]],{}]"#, "a body must be"),
         (r#"["response",null]"#, "unknown special value"),
         (r#"["blob","text/plain","abc"]"#, "blob content must be"),
-        (r#"["blob","text/plain",["bytes","YWJj"]]"#, "blob content must be"),
+        (
+            r#"["blob","text/plain",["bytes","YWJj"]]"#,
+            "blob content must be",
+        ),
         (r#"["blob",1,["readable",1]]"#, "unknown special value"),
     ];
     for (text, needle) in cases {
@@ -253,7 +296,10 @@ fn body_forms_follow_capnweb() {
     use rpc_core::protocol::is_body_expr;
     assert!(is_body_expr(&Expr::Null));
     assert!(is_body_expr(&Expr::String("x".into())));
-    assert!(is_body_expr(&Expr::Bytes(Bytes::new(), Some(TypedArrayKind::Uint8Array))));
+    assert!(is_body_expr(&Expr::Bytes(
+        Bytes::new(),
+        Some(TypedArrayKind::Uint8Array)
+    )));
     assert!(!is_body_expr(&Expr::Undefined));
     assert!(!is_body_expr(&Expr::Url("x:".into())));
 }

@@ -109,7 +109,9 @@ impl Headers {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
             if !token {
-                return Err(RpcError::type_error(format!("Invalid header name: {name:?}")));
+                return Err(RpcError::type_error(format!(
+                    "Invalid header name: {name:?}"
+                )));
             }
             if value.contains(['\0', '\r', '\n']) {
                 return Err(RpcError::type_error(format!(
@@ -426,4 +428,6 @@ serde_via_value!(Url, Url, "URL", |v| v, |v| v);
 serde_via_value!(Headers, Headers, "Headers", |v| v, |v| v);
 serde_via_value!(Blob, Blob, "Blob", |v| v, |v| v);
 serde_via_value!(Request, Request, "Request", Box::new, |v: Box<Request>| *v);
-serde_via_value!(Response, Response, "Response", Box::new, |v: Box<Response>| *v);
+serde_via_value!(Response, Response, "Response", Box::new, |v: Box<
+    Response,
+>| *v);

@@ -14,8 +14,8 @@ pub(crate) mod special;
 use bytes::Bytes;
 
 pub use de::from_value;
-pub use fetch::{Blob, Body, Headers, Request, Response, Url};
 pub(crate) use fetch::buffer_stream;
+pub use fetch::{Blob, Body, Headers, Request, Response, Url};
 pub use object::Object;
 pub use ser::to_value;
 

@@ -23,7 +23,8 @@ impl Parser<'_, '_> {
 
     /// `[[name, value], …]`: header pairs, bare (not escaped as an array would be).
     pub(super) fn pairs(&mut self, start: usize) -> Result<Vec<(String, String)>, CodecError> {
-        let bad = |p: &Self| p.bad_fetch(start, "headers must be an array of [name, value] strings");
+        let bad =
+            |p: &Self| p.bad_fetch(start, "headers must be an array of [name, value] strings");
         if !self.lex.eat(b'[') {
             return Err(bad(self));
         }
@@ -127,7 +128,8 @@ impl Parser<'_, '_> {
                 }
                 _ => {
                     if init.option_mut(&key).is_none() {
-                        let what = format!("request init key {:?} is not supported", truncate(&key, 40));
+                        let what =
+                            format!("request init key {:?} is not supported", truncate(&key, 40));
                         return Err(p.bad_fetch(start, &what));
                     }
                     let value = p.string_here(start).map_err(|_| {
@@ -169,7 +171,10 @@ impl Parser<'_, '_> {
                 }
                 "headers" => resp.headers = Some(p.pairs(start)?),
                 other => {
-                    let what = format!("response init key {:?} is not supported", truncate(other, 40));
+                    let what = format!(
+                        "response init key {:?} is not supported",
+                        truncate(other, 40)
+                    );
                     return Err(p.bad_fetch(start, &what));
                 }
             }

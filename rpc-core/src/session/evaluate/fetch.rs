@@ -18,7 +18,14 @@ const NULL_BODY_STATUSES: [u16; 5] = [101, 103, 204, 205, 304];
 const REQUEST_ENUMS: [(&str, &[&str]); 4] = [
     (
         "cache",
-        &["default", "no-store", "reload", "no-cache", "force-cache", "only-if-cached"],
+        &[
+            "default",
+            "no-store",
+            "reload",
+            "no-cache",
+            "force-cache",
+            "only-if-cached",
+        ],
     ),
     ("redirect", &["follow", "error", "manual"]),
     ("mode", &["navigate", "same-origin", "no-cors", "cors"]),
@@ -146,7 +153,8 @@ impl Evaluator<'_> {
             match buffer_stream(stream, max).await {
                 Ok(data) => settler.settle(Ok(Value::Blob(Blob { mime, data }))),
                 Err(e) => {
-                    let e = RpcError::with_kind(e.kind(), e.name(), format!("blob: {}", e.message()));
+                    let e =
+                        RpcError::with_kind(e.kind(), e.name(), format!("blob: {}", e.message()));
                     session.break_with(e.clone(), true);
                     settler.settle(Err(e));
                 }
@@ -158,6 +166,9 @@ impl Evaluator<'_> {
             Ok(handle) => drop(handle.spawn(buffering)),
             Err(_) => return Err(RpcError::protocol("a blob arrived outside a tokio runtime")),
         }
-        Ok(Value::Promise(RpcPromise::new(Source::Local(pending), Vec::new())))
+        Ok(Value::Promise(RpcPromise::new(
+            Source::Local(pending),
+            Vec::new(),
+        )))
     }
 }

@@ -51,7 +51,9 @@ impl Decoder<'_, '_> {
                     if data.len() % 2 != 0 {
                         return Err(bad());
                     }
-                    let units = data.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]]));
+                    let units = data
+                        .chunks_exact(2)
+                        .map(|p| u16::from_le_bytes([p[0], p[1]]));
                     Expr::Utf16(units.collect())
                 }
                 _ => return Err(bad()),
@@ -69,7 +71,10 @@ impl Decoder<'_, '_> {
     fn init_len(&mut self, tag: &str) -> Result<usize, CodecError> {
         match self.rd.item()? {
             Item::Map(n) => Ok(n),
-            other => Err(bad_special(tag, &format!("init must be a map, found {}", other.kind()))),
+            other => Err(bad_special(
+                tag,
+                &format!("init must be a map, found {}", other.kind()),
+            )),
         }
     }
 
