@@ -2,8 +2,9 @@
 //!
 //! [`Value`] holds everything Cap'n Web can carry without loss: plain data, the special values
 //! (`undefined`, bigint, dates, typed bytes, errors, non-Unicode strings) and live references
-//! (stubs and promises). [`to_value`] and [`from_value`] move between `Value` and any serde type;
-//! capabilities inside those types travel through unchanged.
+//! (stubs and promises), and the Fetch API values capnweb 0.11+ carries ([`Url`], [`Headers`],
+//! [`Request`], [`Response`], [`Blob`]). [`to_value`] and [`from_value`] move between `Value`
+//! and any serde type; capabilities inside those types travel through unchanged.
 
 mod de;
 mod fetch;
