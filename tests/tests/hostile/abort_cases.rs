@@ -246,6 +246,16 @@ fn cases() -> Vec<Case> {
             "is not a pipe",
         ),
         case(
+            "a blob whose pipe carries text, not bytes",
+            &[
+                r#"["pipe"]"#,
+                r#"["push",["pipeline",0,["square"],[["blob","",["readable",1]]]]]"#,
+                r#"["stream",["pipeline",1,["write"],["text"]]]"#,
+                r#"["stream",["pipeline",1,["close"],[]]]"#,
+            ],
+            "must carry bytes",
+        ),
+        case(
             "a blob with inline content",
             &[r#"["push",["pipeline",0,["square"],[["blob","",["bytes","YQ"]]]]]"#],
             "blob content must be",
