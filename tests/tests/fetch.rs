@@ -242,3 +242,64 @@ async fn a_body_stream_of_non_bytes_is_refused_on_read() {
     );
     assert!(Body::Stream(h).read_all(1).await.is_err());
 }
+
+/// The next message a raw peer receives, as text.
+async fn recv(peer: &mut rpc_core::testing::MemoryEnd) -> String {
+    use futures::StreamExt;
+    match peer.next().await {
+        Some(Ok(rpc_core::Frame::Text(text))) => text,
+        other => panic!("expected a text frame, got {other:?}"),
+    }
+}
+
+async fn send(peer: &mut rpc_core::testing::MemoryEnd, text: &str) {
+    use futures::SinkExt;
+    peer.send(rpc_core::Frame::Text(text.into())).await.unwrap();
+}
+
+/// What a Capstan server sends a raw capnweb-speaking client: a blob is a `pipe`, the value
+/// naming it, then the bytes as stream writes; and a `.map()` whose instructions hold Fetch
+/// values (as a capnweb recording may) evaluates them.
+#[tokio::test]
+async fn the_wire_matches_capnweb() {
+    let (ours, mut peer) = rpc_core::testing::memory_pair();
+    let main = Stub::from_fn(|_args: Vec<Value>| async move {
+        Ok::<_, RpcError>(Value::from(Blob::new("text/plain", &b"abc"[..])))
+    });
+    let _server = Session::builder()
+        .codec(rpc_core::codec::Json)
+        .main(main)
+        .start(ours);
+    send(&mut peer, r#"["push",["pipeline",0,[],[]]]"#).await;
+    send(&mut peer, r#"["pull",1]"#).await;
+    assert_eq!(recv(&mut peer).await, r#"["pipe"]"#);
+    assert_eq!(
+        recv(&mut peer).await,
+        r#"["resolve",1,["blob","text/plain",["readable",1]]]"#
+    );
+    assert_eq!(
+        recv(&mut peer).await,
+        r#"["stream",["pipeline",1,["write"],[["bytes","YWJj"]]]]"#
+    );
+
+    // A map over the main object whose result is a URL and headers.
+    send(
+        &mut peer,
+        r#"["push",["remap",0,[],[],[[[["url","https://a/"],["headers",[["a","b"]]]]]]]]"#,
+    )
+    .await;
+    send(&mut peer, r#"["pull",2]"#).await;
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let frame = recv(&mut peer).await;
+        if frame.starts_with(r#"["resolve",2,"#) {
+            assert_eq!(
+                frame,
+                r#"["resolve",2,[[["url","https://a/"],["headers",[["a","b"]]]]]]"#
+            );
+            return;
+        }
+        seen.push(frame);
+    }
+    panic!("no resolve for the map; saw {seen:?}");
+}

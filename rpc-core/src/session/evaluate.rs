@@ -373,6 +373,10 @@ pub(crate) fn scalar(expr: Expr) -> Result<Value, RpcError> {
         ),
         Expr::Date(d) => Value::Date(d),
         Expr::Bytes(b, kind) => Value::Bytes(b, kind),
+        other @ (Expr::Url(_) | Expr::Headers(_)) => match fetch::plain(other)? {
+            Ok(value) => value,
+            Err(other) => return Err(RpcError::protocol(format!("unexpected {other:?}"))),
+        },
         other => {
             return Err(RpcError::protocol(format!(
                 "expected plain data, found {other:?}"

@@ -36,6 +36,16 @@ fn bad(what: String) -> RpcError {
     RpcError::protocol(format!("unknown special value: {what}"))
 }
 
+/// `["url", …]` and `["headers", …]` need no session: they are plain data, which a `.map()`
+/// recording may also hold (see [`super::scalar`]).
+pub(super) fn plain(expr: Expr) -> Result<Result<Value, Expr>, RpcError> {
+    Ok(Ok(match expr {
+        Expr::Url(href) => Value::Url(Url::parse(href).map_err(|e| bad(e.message().into()))?),
+        Expr::Headers(pairs) => Value::Headers(headers(Some(pairs))?),
+        other => return Ok(Err(other)),
+    }))
+}
+
 fn headers(pairs: Option<Vec<(String, String)>>) -> Result<Headers, RpcError> {
     let headers: Headers = pairs.unwrap_or_default().into_iter().collect();
     headers.check().map_err(|e| bad(e.message().to_owned()))?;
@@ -49,15 +59,14 @@ fn is_token(s: &str) -> bool {
 }
 
 impl Evaluator<'_> {
-    /// `url`, `headers`, `request`, `response` or `blob`; `None` for any other expression.
+    /// `url`, `headers`, `request`, `response` or `blob`; any other expression is handed back.
     pub(super) fn fetch(&mut self, expr: Expr) -> Result<Result<Value, Expr>, RpcError> {
-        Ok(Ok(match expr {
-            Expr::Url(href) => Value::Url(Url::parse(href).map_err(|e| bad(e.message().into()))?),
-            Expr::Headers(pairs) => Value::Headers(headers(Some(pairs))?),
-            Expr::Request(req) => Value::Request(Box::new(self.request(*req)?)),
-            Expr::Response(resp) => Value::Response(Box::new(self.response(*resp)?)),
-            Expr::Blob { mime, pipe } => self.blob(mime, pipe)?,
-            other => return Ok(Err(other)),
+        Ok(Ok(match plain(expr)? {
+            Ok(value) => value,
+            Err(Expr::Request(req)) => Value::Request(Box::new(self.request(*req)?)),
+            Err(Expr::Response(resp)) => Value::Response(Box::new(self.response(*resp)?)),
+            Err(Expr::Blob { mime, pipe }) => self.blob(mime, pipe)?,
+            Err(other) => return Ok(Err(other)),
         }))
     }
 
