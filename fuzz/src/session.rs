@@ -43,7 +43,10 @@ use futures::{SinkExt, StreamExt, stream};
 use rpc_core::{
     Callback, Frame, Limits, RpcError, RpcSink, RpcStream, Session, Value,
     codec::{Codec, CodecError, Json, MsgPack},
-    protocol::{CallExpr, ErrorExpr, Expr, Id, Message, PathKey, RemapExpr, TypedArrayKind},
+    protocol::{
+        CallExpr, ErrorExpr, Expr, Id, Message, PathKey, RemapExpr, RequestExpr, RequestInit,
+        ResponseExpr, TypedArrayKind,
+    },
     rpc_interface,
 };
 use tokio::{runtime::Runtime, time::timeout};
@@ -760,7 +763,7 @@ fn short_string(u: &mut Unstructured<'_>) -> arbitrary::Result<String> {
 /// A value expression, references included.
 fn value(u: &mut Unstructured<'_>, depth: usize) -> arbitrary::Result<Expr> {
     let scalar_only = depth >= MAX_GEN_DEPTH;
-    let choice = u.choose_index(if scalar_only { 10 } else { 22 })?;
+    let choice = u.choose_index(if scalar_only { 10 } else { 26 })?;
     Ok(match choice {
         0 => Expr::Null,
         1 => Expr::Undefined,
@@ -816,6 +819,32 @@ fn value(u: &mut Unstructured<'_>, depth: usize) -> arbitrary::Result<Expr> {
                 .map(|_| Ok((short_string(u)?, value(u, depth + 1)?)))
                 .collect::<arbitrary::Result<_>>()?,
         ),
+        20 => Expr::Url((*u.choose(&["https://a/", "x:", "nope"])?).to_owned()),
+        21 => Expr::Headers(vec![(short_string(u)?, short_string(u)?)]),
+        22 => Expr::Blob {
+            mime: short_string(u)?,
+            pipe: u.int_in_range(-1..=6)?,
+        },
+        23 => Expr::Response(Box::new(ResponseExpr {
+            body: u
+                .choose(&[Expr::Null, Expr::Readable(1), Expr::String("b".into())])?
+                .clone(),
+            status: Some(*u.choose(&[200u16, 204, 99, 600])?),
+            status_text: None,
+            headers: None,
+        })),
+        24 => Expr::Request(Box::new(RequestExpr {
+            url: "https://a/".to_owned(),
+            init: RequestInit {
+                method: Some((*u.choose(&["GET", "POST", "bad method"])?).to_owned()),
+                body: if u.ratio(1, 2)? {
+                    Some(Expr::Readable(u.int_in_range(-1..=6)?))
+                } else {
+                    None
+                },
+                ..RequestInit::default()
+            },
+        })),
         _ => Expr::Array(
             (0..u.int_in_range(0..=3)?)
                 .map(|_| value(u, depth + 1))

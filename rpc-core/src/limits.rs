@@ -24,7 +24,8 @@ pub struct Limits {
     /// (capnweb starts at 256 KiB).
     pub stream_window_bytes: usize,
     /// Most bytes buffered for one incoming stream before its writer is refused (a peer that
-    /// respects its window never comes near it).
+    /// respects its window never comes near it). Also the most an incoming `Blob` may hold:
+    /// blobs are buffered whole before delivery, and a bigger one aborts the session.
     pub max_stream_buffer_bytes: usize,
     /// Most entries in the import table: objects and promises the peer exports to us. Over it,
     /// the session aborts.

@@ -4,7 +4,10 @@ mod common;
 
 use bytes::Bytes;
 use rpc_core::codec::{Codec, CodecError, Json, MsgPack};
-use rpc_core::protocol::{CallExpr, ErrorExpr, Expr, Message, PathKey, RemapExpr, TypedArrayKind};
+use rpc_core::protocol::{
+    CallExpr, ErrorExpr, Expr, Message, PathKey, RemapExpr, RequestExpr, RequestInit, ResponseExpr,
+    TypedArrayKind,
+};
 use rpc_core::{Frame, Limits};
 
 fn encode(msg: &Message) -> Vec<u8> {
@@ -192,6 +195,28 @@ fn every_expr() -> Vec<Expr> {
         Expr::Promise(-2),
         Expr::Readable(3),
         Expr::Writable(-4),
+        Expr::Url("https://example.com/".into()),
+        Expr::Headers(vec![("a".into(), "b".into())]),
+        Expr::Blob {
+            mime: "text/plain".into(),
+            pipe: 5,
+        },
+        Expr::Request(Box::new(RequestExpr {
+            url: "https://example.com/".into(),
+            init: RequestInit {
+                method: Some("POST".into()),
+                body: Some(Expr::Readable(6)),
+                duplex: Some("half".into()),
+                keepalive: Some(true),
+                ..RequestInit::default()
+            },
+        })),
+        Expr::Response(Box::new(ResponseExpr {
+            body: Expr::Bytes(Bytes::from_static(b"x"), None),
+            status: Some(404),
+            status_text: Some("Not Found".into()),
+            headers: Some(vec![]),
+        })),
     ];
     for kind in TypedArrayKind::ALL {
         let data = Bytes::from((0..kind.element_size() as u8 * 3).collect::<Vec<u8>>());

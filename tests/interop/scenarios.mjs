@@ -230,6 +230,83 @@ check("echo-undefined-element", async (api) => {
   assertSame(got, [1, undefined, 3]);
 }, { batch: true });
 
+// ---- Fetch API values (capnweb 0.11+): URL, Headers, Request, Response, Blob ----
+// Bodies and blobs travel over pipes, so those checks are stream checks (not over batch).
+
+function assertInstance(value, cls) {
+  if (!(value instanceof cls)) fail(`expected a ${cls.name}, got ${Object.prototype.toString.call(value)}`);
+}
+
+check("fetch-url", async (api) => {
+  const got = await api.echo(new URL("https://example.com/a b?q=1#h"));
+  assertInstance(got, URL);
+  assertSame(got.href, "https://example.com/a%20b?q=1#h");
+}, { batch: true });
+
+check("fetch-headers", async (api) => {
+  const [got, empty] = await Promise.all([
+    api.echo(new Headers([["X-B", "2"], ["content-type", "text/plain"], ["x-b", "3"]])),
+    api.echo(new Headers()),
+  ]);
+  assertInstance(got, Headers);
+  assertSame([...got], [["content-type", "text/plain"], ["x-b", "2, 3"]]);
+  assertSame([...empty], []);
+}, { batch: true });
+
+check("fetch-request-without-body", async (api) => {
+  const [got, plain] = await Promise.all([
+    api.echo(new Request("https://example.com/x?y=1", {
+      method: "DELETE", headers: { "X-A": "1" }, redirect: "manual", cache: "no-store",
+      mode: "same-origin", credentials: "include", referrerPolicy: "no-referrer", keepalive: true,
+      integrity: "sha256-abc",
+    })),
+    api.echo(new Request("https://example.com/")),
+  ]);
+  assertInstance(got, Request);
+  assertSame(
+    [got.url, got.method, [...got.headers], got.redirect, got.cache, got.mode, got.credentials,
+      got.referrerPolicy, got.keepalive, got.integrity, got.body],
+    ["https://example.com/x?y=1", "DELETE", [["x-a", "1"]], "manual", "no-store", "same-origin",
+      "include", "no-referrer", true, "sha256-abc", null],
+  );
+  assertSame([plain.method, plain.url, [...plain.headers], plain.redirect], ["GET", "https://example.com/", [], "follow"]);
+}, { batch: true });
+
+streamCheck("fetch-request-with-body", async (api) => {
+  const got = await api.echo(new Request("https://example.com/up", { method: "POST", body: "hello body", headers: { "x-a": "1" } }));
+  assertInstance(got, Request);
+  assertSame([got.method, [...got.headers]], ["POST", [["content-type", "text/plain;charset=UTF-8"], ["x-a", "1"]]]);
+  assertSame(await got.text(), "hello body");
+  const bytes = await api.echo(new Request("https://example.com/b", { method: "PUT", body: new Uint8Array([0, 1, 255]) }));
+  assertSame(new Uint8Array(await bytes.arrayBuffer()), new Uint8Array([0, 1, 255]));
+});
+
+streamCheck("fetch-response", async (api) => {
+  const got = await api.echo(new Response("body!", { status: 201, statusText: "Created", headers: { "x-r": "y" } }));
+  assertInstance(got, Response);
+  assertSame([got.status, got.statusText, [...got.headers]], [201, "Created", [["content-type", "text/plain;charset=UTF-8"], ["x-r", "y"]]]);
+  assertSame(await got.text(), "body!");
+});
+
+check("fetch-response-null-body", async (api) => {
+  const got = await api.echo(new Response(null, { status: 204 }));
+  assertInstance(got, Response);
+  assertSame([got.status, got.statusText, got.body], [204, "", null]);
+}, { batch: true });
+
+streamCheck("fetch-blob", async (api) => {
+  const got = await api.echo(new Blob(["abc"], { type: "text/plain" }));
+  assertInstance(got, Blob);
+  assertSame([got.type, await got.text()], ["text/plain", "abc"]);
+  const empty = await api.echo(new Blob([]));
+  assertSame([empty.type, empty.size], ["", 0]);
+  // Several pipe writes' worth, in a value with other members.
+  const big = new Uint8Array(300_000).map((_, i) => i % 251);
+  const { n, blob } = await api.echo({ n: 1, blob: new Blob([big], { type: "application/octet-stream" }) });
+  assertSame([n, blob.type], [1, "application/octet-stream"]);
+  assertSame(new Uint8Array(await blob.arrayBuffer()), big);
+});
+
 // ---- pipelining and .map() ----
 // An RpcPromise that is only pipelined on stays an import until the app
 // disposes it, so these scenarios dispose what they hold.

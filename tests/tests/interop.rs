@@ -13,6 +13,7 @@ mod interop {
     pub mod calls;
     pub mod capabilities;
     pub mod echo_values;
+    pub mod fetch;
     pub mod rust_battery;
     pub mod streams;
 }
@@ -32,8 +33,8 @@ const START_DEADLINE: Duration = Duration::from_secs(30);
 const BATTERY_DEADLINE: Duration = Duration::from_secs(120);
 /// Fewer checks than this means a battery silently ran less than it should.
 const MIN_JS_CHECKS: usize = 95;
-const MIN_RUST_WS_CHECKS: usize = 110;
-const MIN_RUST_BATCH_CHECKS: usize = 90;
+const MIN_RUST_WS_CHECKS: usize = 117;
+const MIN_RUST_BATCH_CHECKS: usize = 94;
 
 /// Installs the Node packages and builds `conformance` (each once per test binary).
 async fn prepare() -> PathBuf {
@@ -117,6 +118,7 @@ fn rust_scenarios() -> Vec<Scenario> {
     all.extend(interop::echo_values::scenarios());
     all.extend(interop::capabilities::scenarios());
     all.extend(interop::streams::scenarios());
+    all.extend(interop::fetch::scenarios());
     all
 }
 

@@ -126,6 +126,11 @@ pub(crate) enum Tag {
     Promise,
     Readable,
     Writable,
+    Url,
+    Headers,
+    Request,
+    Response,
+    Blob,
 }
 
 impl Tag {
@@ -147,6 +152,11 @@ impl Tag {
             "promise" => Tag::Promise,
             "readable" => Tag::Readable,
             "writable" => Tag::Writable,
+            "url" => Tag::Url,
+            "headers" => Tag::Headers,
+            "request" => Tag::Request,
+            "response" => Tag::Response,
+            "blob" => Tag::Blob,
             _ => return None,
         })
     }
@@ -159,6 +169,7 @@ impl Tag {
             Tag::Error => (3..=5).contains(&len),
             Tag::Import | Tag::Pipeline => (2..=4).contains(&len),
             Tag::Remap => len == 5,
+            Tag::Request | Tag::Response | Tag::Blob => len == 3,
             _ => len == 2,
         }
     }

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::Id;
+use super::{Id, RequestExpr, ResponseExpr};
 
 /// One segment of a property path: a name, or an array index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -226,6 +226,21 @@ pub enum Expr {
     Readable(Id),
     /// `["writable", negId]`: an exported writable stream.
     Writable(Id),
+    /// `["url", href]`: a JavaScript `URL`.
+    Url(String),
+    /// `["headers", [[name, value], …]]`: a Fetch `Headers`. The pairs are bare, not escaped.
+    Headers(Vec<(String, String)>),
+    /// `["request", url, init]`: a Fetch `Request`.
+    Request(Box<RequestExpr>),
+    /// `["response", body, init]`: a Fetch `Response`.
+    Response(Box<ResponseExpr>),
+    /// `["blob", type, ["readable", pipeId]]`: a `Blob`, whose bytes always travel over a pipe.
+    Blob {
+        /// The MIME type (`Blob.type`), possibly empty.
+        mime: String,
+        /// The pipe carrying the content.
+        pipe: Id,
+    },
 }
 
 impl Expr {
@@ -260,7 +275,17 @@ impl Expr {
                 | Expr::Remap(_)
                 | Expr::Readable(_)
                 | Expr::Writable(_)
-        )
+                | Expr::Blob { .. }
+        ) || self.has_stream_body()
+    }
+
+    /// True for a request or response whose body is a stream.
+    fn has_stream_body(&self) -> bool {
+        match self {
+            Expr::Request(r) => matches!(r.init.body, Some(Expr::Readable(_))),
+            Expr::Response(r) => matches!(r.body, Expr::Readable(_)),
+            _ => false,
+        }
     }
 
     /// Builds `["error", name, message]`.

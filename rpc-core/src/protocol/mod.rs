@@ -5,7 +5,9 @@
 //! side channel.
 
 mod expr;
+mod fetch;
 mod message;
 
 pub use expr::{CallExpr, ErrorExpr, Expr, PathKey, RemapExpr, TypedArrayKind};
+pub use fetch::{RequestExpr, RequestInit, ResponseExpr, is_body_expr};
 pub use message::{Id, Message};

@@ -1,5 +1,7 @@
 //! Value → expression for outgoing messages: capabilities become table entries.
 
+mod fetch;
+
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -35,6 +37,8 @@ pub(crate) fn scalar_expr(value: &Value) -> Expr {
         Value::Utf16(u) => Expr::Utf16(u.clone()),
         Value::Bytes(b, kind) => Expr::Bytes(b.clone(), *kind),
         Value::Date(d) => Expr::Date(*d),
+        Value::Url(u) => Expr::Url(u.as_str().to_owned()),
+        Value::Headers(h) => Expr::Headers(h.clone().into_pairs()),
         // Not scalars: the devaluators handle these before falling back here.
         Value::Array(_)
         | Value::Object(_)
@@ -42,7 +46,10 @@ pub(crate) fn scalar_expr(value: &Value) -> Expr {
         | Value::Stub(_)
         | Value::Promise(_)
         | Value::Readable(_)
-        | Value::Writable(_) => Expr::Undefined,
+        | Value::Writable(_)
+        | Value::Request(_)
+        | Value::Response(_)
+        | Value::Blob(_) => Expr::Undefined,
     }
 }
 
@@ -112,6 +119,9 @@ impl<'a> Devaluator<'a> {
             Value::Promise(p) => self.promise(p),
             Value::Readable(r) => self.readable(r),
             Value::Writable(w) => self.writable(w),
+            Value::Request(r) => self.request(r),
+            Value::Response(r) => self.response(r),
+            Value::Blob(b) => self.blob(b),
             scalar => scalar_expr(scalar),
         }
     }

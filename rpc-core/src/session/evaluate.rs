@@ -1,5 +1,7 @@
 //! Expression → value for incoming messages: references become stubs, promises and calls.
 
+mod fetch;
+
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -129,7 +131,10 @@ impl<'a> Evaluator<'a> {
                     stub,
                 ))))
             }
-            scalar_expr => scalar(scalar_expr)?,
+            other => match self.fetch(other)? {
+                Ok(value) => value,
+                Err(scalar_expr) => scalar(scalar_expr)?,
+            },
         })
     }
 
@@ -368,6 +373,10 @@ pub(crate) fn scalar(expr: Expr) -> Result<Value, RpcError> {
         ),
         Expr::Date(d) => Value::Date(d),
         Expr::Bytes(b, kind) => Value::Bytes(b, kind),
+        other @ (Expr::Url(_) | Expr::Headers(_)) => match fetch::plain(other)? {
+            Ok(value) => value,
+            Err(other) => return Err(RpcError::protocol(format!("unexpected {other:?}"))),
+        },
         other => {
             return Err(RpcError::protocol(format!(
                 "expected plain data, found {other:?}"

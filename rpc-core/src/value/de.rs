@@ -177,9 +177,21 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
                     value: None,
                 })
             }
-            Value::Stub(_) | Value::Promise(_) | Value::Readable(_) | Value::Writable(_) => {
-                self.mismatch("plain data")
+            // A URL reads as its href, headers as their pairs and a blob as its bytes, so plain
+            // Rust types can take them; requests and responses have no plain-data reading.
+            Value::Url(u) => visitor.visit_string(u.to_string()),
+            Value::Headers(h) => {
+                let pairs = h.into_pairs().into_iter();
+                let pairs = pairs.map(|(n, v)| Value::Array(vec![n.into(), v.into()]));
+                visitor.visit_seq(SeqAccess(pairs.collect::<Vec<_>>().into_iter()))
             }
+            Value::Blob(b) => visitor.visit_byte_buf(b.data.to_vec()),
+            Value::Stub(_)
+            | Value::Promise(_)
+            | Value::Readable(_)
+            | Value::Writable(_)
+            | Value::Request(_)
+            | Value::Response(_) => self.mismatch("plain data"),
         }
     }
 

@@ -2,10 +2,12 @@
 //!
 //! [`Value`] holds everything Cap'n Web can carry without loss: plain data, the special values
 //! (`undefined`, bigint, dates, typed bytes, errors, non-Unicode strings) and live references
-//! (stubs and promises). [`to_value`] and [`from_value`] move between `Value` and any serde type;
-//! capabilities inside those types travel through unchanged.
+//! (stubs and promises), and the Fetch API values capnweb 0.11+ carries ([`Url`], [`Headers`],
+//! [`Request`], [`Response`], [`Blob`]). [`to_value`] and [`from_value`] move between `Value`
+//! and any serde type; capabilities inside those types travel through unchanged.
 
 mod de;
+mod fetch;
 mod object;
 mod ser;
 pub(crate) mod special;
@@ -13,6 +15,8 @@ pub(crate) mod special;
 use bytes::Bytes;
 
 pub use de::from_value;
+pub(crate) use fetch::buffer_stream;
+pub use fetch::{Blob, Body, Headers, Request, Response, Url};
 pub use object::Object;
 pub use ser::to_value;
 
@@ -121,6 +125,16 @@ pub enum Value {
     Readable(crate::stream::ReadableStream),
     /// A sink for values (a JavaScript `WritableStream`); see [`RpcSink`](crate::RpcSink).
     Writable(crate::stream::WritableStream),
+    /// A JavaScript `URL`.
+    Url(Url),
+    /// A Fetch `Headers`.
+    Headers(Headers),
+    /// A Fetch `Request`.
+    Request(Box<Request>),
+    /// A Fetch `Response`.
+    Response(Box<Response>),
+    /// A `Blob`, fully buffered.
+    Blob(Blob),
 }
 
 impl Value {
@@ -180,6 +194,8 @@ impl Value {
             Value::Array(a) => a.iter().any(Value::has_references),
             Value::Object(o) => o.iter().any(|(_, v)| v.has_references()),
             Value::Error(e) => e.props().iter().any(|(_, v)| v.has_references()),
+            Value::Request(r) => matches!(r.body, Some(Body::Stream(_))),
+            Value::Response(r) => matches!(r.body, Some(Body::Stream(_))),
             _ => false,
         }
     }
@@ -202,6 +218,11 @@ impl Value {
             Value::Promise(_) => "promise",
             Value::Readable(_) => "readable stream",
             Value::Writable(_) => "writable stream",
+            Value::Url(_) => "URL",
+            Value::Headers(_) => "headers",
+            Value::Request(_) => "request",
+            Value::Response(_) => "response",
+            Value::Blob(_) => "blob",
         }
     }
 }
@@ -225,6 +246,11 @@ impl PartialEq for Value {
             (Error(a), Error(b)) => a == b,
             (Stub(a), Stub(b)) => a.same_target(b),
             (Readable(a), Readable(b)) => a.same(b),
+            (Url(a), Url(b)) => a == b,
+            (Headers(a), Headers(b)) => a == b,
+            (Request(a), Request(b)) => a == b,
+            (Response(a), Response(b)) => a == b,
+            (Blob(a), Blob(b)) => a == b,
             _ => false,
         }
     }

@@ -72,6 +72,15 @@ impl Serialize for Value {
             Value::Promise(_) => special::serialize(self.clone(), "[promise]", serializer),
             Value::Readable(_) => special::serialize(self.clone(), "[stream]", serializer),
             Value::Writable(_) => special::serialize(self.clone(), "[stream]", serializer),
+            // Foreign serializers get the plain-data reading of each Fetch value.
+            Value::Url(u) => special::serialize(self.clone(), u.as_str(), serializer),
+            Value::Headers(h) => {
+                let pairs: Vec<_> = h.iter().collect();
+                special::serialize(self.clone(), &pairs, serializer)
+            }
+            Value::Blob(b) => special::serialize(self.clone(), &b.data[..], serializer),
+            Value::Request(r) => special::serialize(self.clone(), &r.url, serializer),
+            Value::Response(_) => special::serialize(self.clone(), "[response]", serializer),
         }
     }
 }

@@ -195,6 +195,71 @@ fn cases() -> Vec<Case> {
             &[r#"["push",["pipeline",0,["square"],[["bytes","AAAA","Int128Array"]]]]"#],
             "unknown special value",
         ),
+        case(
+            "a request init key capnweb never sends",
+            &[r#"["push",["pipeline",0,["square"],[["request","https://a/",{"cf":{}}]]]]"#],
+            "request init key",
+        ),
+        case(
+            "a request method that is not a string",
+            &[r#"["push",["pipeline",0,["square"],[["request","https://a/",{"method":7}]]]]"#],
+            "must be a string",
+        ),
+        case(
+            "a GET request with a body",
+            &[r#"["push",["pipeline",0,["square"],[["request","https://a/",{"body":"x"}]]]]"#],
+            "cannot have a body",
+        ),
+        case(
+            "a request for a relative URL",
+            &[r#"["push",["pipeline",0,["square"],[["request","/a",{}]]]]"#],
+            "Invalid URL",
+        ),
+        case(
+            "a URL without a scheme",
+            &[r#"["push",["pipeline",0,["square"],[["url","nope"]]]]"#],
+            "Invalid URL",
+        ),
+        case(
+            "a header name that is no token",
+            &[r#"["push",["pipeline",0,["square"],[["headers",[["a b","c"]]]]]]"#],
+            "Invalid header name",
+        ),
+        case(
+            "headers that are not pairs",
+            &[r#"["push",["pipeline",0,["square"],[["headers",[["a"]]]]]]"#],
+            "headers must be an array",
+        ),
+        case(
+            "a response status outside 200-599",
+            &[r#"["push",["pipeline",0,["square"],[["response",null,{"status":99}]]]]"#],
+            "outside 200-599",
+        ),
+        case(
+            "a 204 response with a body",
+            &[r#"["push",["pipeline",0,["square"],[["response","x",{"status":204}]]]]"#],
+            "cannot have a body",
+        ),
+        case(
+            "a blob whose content is no pipe",
+            &[r#"["push",["pipeline",0,["square"],[["blob","",["readable",7]]]]]"#],
+            "is not a pipe",
+        ),
+        case(
+            "a blob whose pipe carries text, not bytes",
+            &[
+                r#"["pipe"]"#,
+                r#"["push",["pipeline",0,["square"],[["blob","",["readable",1]]]]]"#,
+                r#"["stream",["pipeline",1,["write"],["text"]]]"#,
+                r#"["stream",["pipeline",1,["close"],[]]]"#,
+            ],
+            "must carry bytes",
+        ),
+        case(
+            "a blob with inline content",
+            &[r#"["push",["pipeline",0,["square"],[["blob","",["bytes","YQ"]]]]]"#],
+            "blob content must be",
+        ),
     ];
     cases.push(Case {
         name: "300 nested arrays in an argument",

@@ -33,7 +33,10 @@ impl Capabilities {
 /// `value` as JSON. JSON has no word for some of what Cap'n Web carries; those become one-key
 /// objects: `{"$capability": "$N"}` (the capability, now callable as `$N`), `{"$bytes":
 /// base64}`, `{"$bigint": "digits"}`, `{"$date": ms}`, `{"$number": "NaN"}` (and the
-/// infinities), `{"$error": {"name", "message"}}`, `{"$stream": "readable"|"writable"}`.
+/// infinities), `{"$error": {"name", "message"}}`, `{"$stream": "readable"|"writable"}`, and
+/// for Fetch values `{"$url": href}`, `{"$headers": [[name, value], …]}`, `{"$blob": {"type",
+/// "bytes"}}`, `{"$request": {"url", "method", "headers", "body"}}` and `{"$response":
+/// {"status", "statusText", "headers", "body"}}`.
 /// `undefined` reads as `null`, as `JSON.stringify` writes it in arrays.
 pub fn to_json(value: Value, capabilities: &mut Capabilities) -> serde_json::Value {
     match value {
@@ -66,6 +69,36 @@ pub fn to_json(value: Value, capabilities: &mut Capabilities) -> serde_json::Val
         Value::Promise(_) => json!({ "$promise": "unsettled" }),
         Value::Readable(_) => json!({ "$stream": "readable" }),
         Value::Writable(_) => json!({ "$stream": "writable" }),
+        Value::Url(url) => json!({ "$url": url.as_str() }),
+        Value::Headers(h) => json!({ "$headers": headers_json(&h) }),
+        Value::Blob(b) => json!({ "$blob": { "type": b.mime, "bytes": b64(&b.data) } }),
+        Value::Request(r) => json!({ "$request": {
+            "url": r.url, "method": r.method, "headers": headers_json(&r.headers),
+            "body": body_json(&r.body),
+        } }),
+        Value::Response(r) => json!({ "$response": {
+            "status": r.status, "statusText": r.status_text,
+            "headers": headers_json(&r.headers), "body": body_json(&r.body),
+        } }),
+    }
+}
+
+fn b64(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+fn headers_json(headers: &rpc_core::value::Headers) -> serde_json::Value {
+    headers.iter().map(|(n, v)| json!([n, v])).collect()
+}
+
+/// A body as text, `{"$bytes": …}`, `{"$stream": "readable"}` or `null`.
+fn body_json(body: &Option<rpc_core::value::Body>) -> serde_json::Value {
+    use rpc_core::value::Body;
+    match body {
+        None => serde_json::Value::Null,
+        Some(Body::Text(s)) => s.as_str().into(),
+        Some(Body::Bytes(b)) => json!({ "$bytes": b64(b) }),
+        Some(Body::Stream(_)) => json!({ "$stream": "readable" }),
     }
 }
 

@@ -2,6 +2,8 @@
 
 use base64::Engine as _;
 
+mod fetch;
+
 use crate::codec::shared::{BASE64_LENIENT, MAX_SAFE_INT};
 use crate::protocol::{CallExpr, ErrorExpr, Expr, Message, PathKey, RemapExpr};
 
@@ -106,6 +108,11 @@ fn expr(w: &mut String, e: &Expr) {
         Expr::Promise(id) => id_tag(w, "[\"promise\",", *id),
         Expr::Readable(id) => id_tag(w, "[\"readable\",", *id),
         Expr::Writable(id) => id_tag(w, "[\"writable\",", *id),
+        Expr::Url(href) => fetch::url(w, href),
+        Expr::Headers(pairs) => fetch::headers(w, pairs),
+        Expr::Request(req) => fetch::request(w, req),
+        Expr::Response(resp) => fetch::response(w, resp),
+        Expr::Blob { mime, pipe } => fetch::blob(w, mime, *pipe),
     }
 }
 

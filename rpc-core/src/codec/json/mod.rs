@@ -2,6 +2,7 @@
 
 mod decode;
 mod encode;
+mod fetch;
 mod lex;
 mod special;
 

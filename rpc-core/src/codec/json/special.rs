@@ -45,6 +45,14 @@ impl Parser<'_, '_> {
             Tag::Import => return self.call(start, true),
             Tag::Pipeline => return self.call(start, false),
             Tag::Remap => return self.remap(start),
+            Tag::Url => Expr::Url(self.field_str(start)?),
+            Tag::Headers => {
+                self.comma(start)?;
+                Expr::Headers(self.pairs(start)?)
+            }
+            Tag::Request => self.request(start)?,
+            Tag::Response => self.response(start)?,
+            Tag::Blob => self.blob(start)?,
         };
         self.done(expr, start)
     }
@@ -56,12 +64,12 @@ impl Parser<'_, '_> {
     }
 
     /// `,"…"`, as Rust text.
-    fn field_str(&mut self, start: usize) -> Result<String, CodecError> {
+    pub(super) fn field_str(&mut self, start: usize) -> Result<String, CodecError> {
         self.comma(start)?;
         self.string_here(start)
     }
 
-    fn string_here(&mut self, start: usize) -> Result<String, CodecError> {
+    pub(super) fn string_here(&mut self, start: usize) -> Result<String, CodecError> {
         if self.lex.peek_ws() != Some(b'"') {
             return Err(self.bad_special(start));
         }
@@ -69,7 +77,7 @@ impl Parser<'_, '_> {
     }
 
     /// `,id`.
-    fn field_id(&mut self, start: usize) -> Result<Id, CodecError> {
+    pub(super) fn field_id(&mut self, start: usize) -> Result<Id, CodecError> {
         self.comma(start)?;
         match self.lex.peek_ws() {
             Some(b'-' | b'0'..=b'9') => {}
@@ -97,7 +105,7 @@ impl Parser<'_, '_> {
     }
 
     /// `,b64` and an optional `,type` of bytes.
-    fn bytes(&mut self, start: usize) -> Result<Expr, CodecError> {
+    pub(super) fn bytes(&mut self, start: usize) -> Result<Expr, CodecError> {
         self.comma(start)?;
         if self.lex.peek_ws() != Some(b'"') {
             return Err(self.bad_special(start));

@@ -6,6 +6,8 @@
 //! `any_inner` alone is ~3 KiB a call), so input at the default depth limit overflowed a 2 MiB
 //! thread. Here stack use is constant and `max_depth` is checked before each value is begun.
 
+mod fetch;
+
 use std::mem;
 
 use bytes::Bytes;
@@ -426,6 +428,11 @@ impl<'a> Decoder<'a, '_> {
             Tag::Promise => Expr::Promise(self.id(name)?),
             Tag::Readable => Expr::Readable(self.id(name)?),
             Tag::Writable => Expr::Writable(self.id(name)?),
+            Tag::Url => Expr::Url(self.str(name)?.to_owned()),
+            Tag::Headers => Expr::Headers(self.pairs(name)?),
+            Tag::Request => self.request()?,
+            Tag::Response => self.response()?,
+            Tag::Blob => self.blob()?,
         };
         Ok(Step::Done(expr))
     }

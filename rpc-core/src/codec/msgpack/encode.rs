@@ -10,6 +10,8 @@ use rmp::encode::{
     write_sint, write_str, write_uint,
 };
 
+mod fetch;
+
 use crate::protocol::{CallExpr, ErrorExpr, Expr, Message, PathKey, RemapExpr};
 
 /// Lengths beyond `u32::MAX` cannot be expressed in MessagePack.
@@ -149,6 +151,21 @@ fn expr(w: &mut Out, e: &Expr) -> Result<(), TooLong> {
         Expr::Promise(id) => tag_id(w, "promise", *id)?,
         Expr::Readable(id) => tag_id(w, "readable", *id)?,
         Expr::Writable(id) => tag_id(w, "writable", *id)?,
+        Expr::Url(href) => {
+            tag(w, 2, "url")?;
+            str(w, href)?;
+        }
+        Expr::Headers(pairs) => {
+            tag(w, 2, "headers")?;
+            fetch::pairs(w, pairs)?;
+        }
+        Expr::Request(req) => fetch::request(w, req)?,
+        Expr::Response(resp) => fetch::response(w, resp)?,
+        Expr::Blob { mime, pipe } => {
+            tag(w, 3, "blob")?;
+            str(w, mime)?;
+            tag_id(w, "readable", *pipe)?;
+        }
     }
     Ok(())
 }
