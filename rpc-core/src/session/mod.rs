@@ -15,7 +15,6 @@ use std::{
     time::Duration,
 };
 
-use futures::StreamExt;
 use tokio::sync::mpsc;
 
 pub(crate) use devaluate::scalar_expr;
@@ -125,16 +124,10 @@ impl SessionBuilder {
             out_tx,
             cmd_tx,
         ));
-        let (sink, stream) = transport.split();
-        tokio::spawn(driver::write_loop(
-            Arc::downgrade(&shared),
-            sink,
-            out_rx,
-            self.codec.clone(),
-        ));
-        tokio::spawn(driver::read_loop(
+        tokio::spawn(driver::run(
             shared.clone(),
-            stream,
+            transport,
+            out_rx,
             cmd_rx,
             self.codec,
             self.keepalive,
