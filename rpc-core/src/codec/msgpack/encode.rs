@@ -49,6 +49,37 @@ fn tag(w: &mut Out, n: usize, tag: &str) -> Result<(), TooLong> {
     str(w, tag)
 }
 
+/// About how many bytes `msg` encodes to, never much less: sizing the buffer up front saves
+/// the copies of growing it, which for a large byte string cost more than encoding it.
+pub(super) fn size_hint(msg: &Message) -> usize {
+    16 + match msg {
+        Message::Push(e)
+        | Message::PushDeadline(e, _)
+        | Message::Resolve(_, e)
+        | Message::Reject(_, e)
+        | Message::Abort(e)
+        | Message::Stream(e) => expr_size(e),
+        Message::Pull(_) | Message::Release(..) | Message::Pipe => 0,
+    }
+}
+
+fn expr_size(e: &Expr) -> usize {
+    let list = |items: &[Expr]| items.iter().map(expr_size).sum::<usize>();
+    9 + match e {
+        Expr::String(s) | Expr::BigInt(s) => s.len(),
+        Expr::Utf16(units) => units.len() * 2,
+        Expr::Bytes(data, _) => data.len(),
+        Expr::Array(items) => list(items),
+        Expr::Object(entries) => entries.iter().map(|(k, v)| k.len() + expr_size(v)).sum(),
+        Expr::Import(c) | Expr::Pipeline(c) => {
+            c.path.as_ref().map_or(0, |p| p.len() * 8) + c.args.as_deref().map_or(0, list)
+        }
+        Expr::Error(err) => err.name.len() + err.message.len() + 16,
+        Expr::Remap(r) => list(&r.captures) + list(&r.instructions),
+        _ => 0,
+    }
+}
+
 pub(super) fn message(w: &mut Out, msg: &Message) -> Result<(), TooLong> {
     match msg {
         Message::Push(e) => tag_expr(w, "push", e),
