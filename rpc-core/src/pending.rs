@@ -1,21 +1,72 @@
 //! `Pending`: a result that others can wait on, or queue work behind, in order.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex},
+    task::{Context, Poll, Waker},
+};
 
 use crate::{RpcError, value::Value};
 
 /// The outcome of a call.
 pub(crate) type Outcome = Result<Value, RpcError>;
 
-type Listener = Box<dyn FnOnce(Outcome) + Send>;
+enum Listener {
+    Call(Box<dyn FnOnce(Outcome) + Send>),
+    /// A task awaiting [`Pending::wait`]: woken, it reads the outcome itself.
+    Wake(WakeOnDrop),
+}
+
+/// Wakes its task when dropped, so a waiting task is woken even if the listeners before it
+/// panicked and the queue was dropped (the outcome is published anyway: see
+/// [`PublishOnUnwind`]).
+struct WakeOnDrop(Waker);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.wake_by_ref();
+    }
+}
+
+/// Listeners in the order they were added. Almost every result has exactly one (the pull, or
+/// the caller waiting), so the first is stored inline: no list is allocated for it.
+#[derive(Default)]
+struct Listeners {
+    first: Option<Listener>,
+    rest: Vec<Listener>,
+}
+
+impl Listeners {
+    fn push(&mut self, listener: Listener) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(listener);
+        } else {
+            self.rest.push(listener);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none() && self.rest.is_empty()
+    }
+
+    fn run(self, outcome: &Outcome) {
+        for listener in self.first.into_iter().chain(self.rest) {
+            match listener {
+                Listener::Call(f) => f(outcome.clone()),
+                Listener::Wake(wake) => drop(wake),
+            }
+        }
+    }
+}
 
 enum State {
-    Waiting(Vec<Listener>),
+    Waiting(Listeners),
     /// The outcome is known and the listeners are running (outside the lock). It still reads
     /// as unsettled, and listeners added now join the queue: "settled" means every listener
     /// has run, so `Session::drain` never sees a result as settled before its resolution is
     /// queued.
-    Settling(Vec<Listener>),
+    Settling(Listeners),
     Settled(Outcome),
 }
 
@@ -39,7 +90,7 @@ impl std::fmt::Debug for Pending {
 
 impl Pending {
     pub(crate) fn new() -> Self {
-        Pending(Arc::new(Mutex::new(State::Waiting(Vec::new()))))
+        Pending(Arc::new(Mutex::new(State::Waiting(Listeners::default()))))
     }
 
     pub(crate) fn settled(outcome: Outcome) -> Self {
@@ -60,7 +111,7 @@ impl Pending {
                 State::Settled(_) | State::Settling(_) => return,
                 State::Waiting(listeners) => {
                     let listeners = std::mem::take(listeners);
-                    *state = State::Settling(Vec::new());
+                    *state = State::Settling(Listeners::default());
                     listeners
                 }
             }
@@ -70,9 +121,7 @@ impl Pending {
             outcome: Some(&outcome),
         };
         loop {
-            for listener in listeners {
-                listener(outcome.clone());
-            }
+            listeners.run(&outcome);
             let mut state = self.lock();
             match &mut *state {
                 State::Settling(late) if !late.is_empty() => listeners = std::mem::take(late),
@@ -92,7 +141,7 @@ impl Pending {
             match &mut *state {
                 State::Settled(outcome) => outcome.clone(),
                 State::Waiting(listeners) | State::Settling(listeners) => {
-                    listeners.push(Box::new(f));
+                    listeners.push(Listener::Call(Box::new(f)));
                     return;
                 }
             }
@@ -108,22 +157,35 @@ impl Pending {
         }
     }
 
-    /// Waits for the outcome.
-    pub(crate) async fn wait(&self) -> Outcome {
-        if let Some(outcome) = self.peek() {
-            return outcome;
-        }
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.on_settle(move |outcome| {
-            let _ = tx.send(outcome);
-        });
-        rx.await
-            .unwrap_or_else(|_| Err(RpcError::canceled("the result was dropped")))
+    /// Waits for the outcome. The waiting task is woken directly: no channel, no boxed
+    /// listener.
+    pub(crate) fn wait(&self) -> Wait<'_> {
+        Wait(self)
     }
 
     /// A guard that settles this with a cancellation if it is dropped before settling.
     pub(crate) fn settler(&self) -> Settler {
         Settler(Some(self.clone()))
+    }
+}
+
+/// The future of [`Pending::wait`].
+pub(crate) struct Wait<'a>(&'a Pending);
+
+impl Future for Wait<'_> {
+    type Output = Outcome;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let mut state = self.0.lock();
+        match &mut *state {
+            State::Settled(outcome) => Poll::Ready(outcome.clone()),
+            // Polled again before settling (a spurious wake-up): the waker is added again,
+            // and both wake-ups are harmless.
+            State::Waiting(listeners) | State::Settling(listeners) => {
+                listeners.push(Listener::Wake(WakeOnDrop(cx.waker().clone())));
+                Poll::Pending
+            }
+        }
     }
 }
 
@@ -148,12 +210,6 @@ impl Drop for PublishOnUnwind<'_> {
 pub(crate) struct Settler(Option<Pending>);
 
 impl Settler {
-    /// This settler, and the pending it settles (to watch for its outcome).
-    pub(crate) fn watched(self) -> (Settler, Pending) {
-        let pending = self.0.clone().expect("an unsettled settler");
-        (self, pending)
-    }
-
     pub(crate) fn settle(mut self, outcome: Outcome) {
         if let Some(p) = self.0.take() {
             p.settle(outcome);

@@ -354,6 +354,7 @@ impl<'a> Evaluator<'a> {
 }
 
 /// Plain data that needs no session: everything but containers, errors and references.
+#[inline]
 pub(crate) fn scalar(expr: Expr) -> Result<Value, RpcError> {
     Ok(match expr {
         Expr::Undefined => Value::Undefined,

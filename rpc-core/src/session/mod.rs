@@ -304,7 +304,7 @@ impl Session {
         self.shared.lock().draining = true;
         self.shared.answer_all();
         let finished = tokio::time::timeout(grace, async {
-            while self.shared.lock().calls_running > 0 {
+            while self.shared.calls_running.load(Ordering::Acquire) > 0 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             self.drain().await;
