@@ -50,11 +50,24 @@ impl Listeners {
         self.first.is_none() && self.rest.is_empty()
     }
 
-    fn run(self, outcome: &Outcome) {
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    fn get_mut(&mut self, index: usize) -> Option<&mut Listener> {
+        match index {
+            0 => self.first.as_mut(),
+            i => self.rest.get_mut(i - 1),
+        }
+    }
+
+    /// Runs the callbacks; wake-ups are moved to `woken`, to be done once the outcome is
+    /// published (a task woken earlier would find the result still settling, and wait again).
+    fn run(self, outcome: &Outcome, woken: &mut Listeners) {
         for listener in self.first.into_iter().chain(self.rest) {
             match listener {
                 Listener::Call(f) => f(outcome.clone()),
-                Listener::Wake(wake) => drop(wake),
+                wake @ Listener::Wake(_) => woken.push(wake),
             }
         }
     }
@@ -116,18 +129,23 @@ impl Pending {
                 }
             }
         };
+        // Declared before the guard, so that on a panic the outcome is published before
+        // these tasks are woken (dropping a wake-up wakes).
+        let mut woken = Listeners::default();
         let mut unwinding = PublishOnUnwind {
             pending: self,
             outcome: Some(&outcome),
         };
         loop {
-            listeners.run(&outcome);
+            listeners.run(&outcome, &mut woken);
             let mut state = self.lock();
             match &mut *state {
                 State::Settling(late) if !late.is_empty() => listeners = std::mem::take(late),
                 _ => {
                     *state = State::Settled(outcome.clone());
                     unwinding.outcome = None;
+                    drop(state);
+                    drop(woken);
                     return;
                 }
             }
@@ -160,7 +178,10 @@ impl Pending {
     /// Waits for the outcome. The waiting task is woken directly: no channel, no boxed
     /// listener.
     pub(crate) fn wait(&self) -> Wait<'_> {
-        Wait(self)
+        Wait {
+            pending: self,
+            slot: None,
+        }
     }
 
     /// A guard that settles this with a cancellation if it is dropped before settling.
@@ -170,18 +191,39 @@ impl Pending {
 }
 
 /// The future of [`Pending::wait`].
-pub(crate) struct Wait<'a>(&'a Pending);
+pub(crate) struct Wait<'a> {
+    pending: &'a Pending,
+    /// Where this future's waker sits in the waiting list, once registered.
+    slot: Option<usize>,
+}
 
 impl Future for Wait<'_> {
     type Output = Outcome;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
-        let mut state = self.0.lock();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let this = &mut *self;
+        let mut state = this.pending.lock();
         match &mut *state {
             State::Settled(outcome) => Poll::Ready(outcome.clone()),
-            // Polled again before settling (a spurious wake-up): the waker is added again,
-            // and both wake-ups are harmless.
-            State::Waiting(listeners) | State::Settling(listeners) => {
+            State::Waiting(listeners) => {
+                // Polled again before settling: refresh the waker already registered rather
+                // than add another. (Each extra one is an extra wake-up of the task when the
+                // result settles, which makes it poll again, which registered yet another.)
+                if let Some(Listener::Wake(wake)) = this.slot.and_then(|i| listeners.get_mut(i))
+                {
+                    if !wake.0.will_wake(cx.waker()) {
+                        wake.0 = cx.waker().clone();
+                    }
+                    return Poll::Pending;
+                }
+                this.slot = Some(listeners.len());
+                listeners.push(Listener::Wake(WakeOnDrop(cx.waker().clone())));
+                Poll::Pending
+            }
+            // Settling: the list registered in is running and will wake this task; a listener
+            // added now runs after it, once more.
+            State::Settling(listeners) => {
+                this.slot = None;
                 listeners.push(Listener::Wake(WakeOnDrop(cx.waker().clone())));
                 Poll::Pending
             }
