@@ -168,9 +168,8 @@ impl FrameWriter {
             // Closing a byte stream carries no reason; the writer closes the stream next.
             Frame::Close(_) => return Ok(()),
         };
-        let len = u32::try_from(payload.len()).map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidInput, "frame longer than 4 GiB")
-        })?;
+        let len = u32::try_from(payload.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame longer than 4 GiB"))?;
         if payload.len() <= COPY_MAX {
             if self.tail.capacity() == 0 {
                 self.tail.reserve(1024);
@@ -259,7 +258,9 @@ mod tests {
         let big = Bytes::from(vec![7u8; 10_000]);
         writer.push(Frame::Text("hi".into()), 1 << 20).unwrap();
         writer.push(Frame::Binary(big.clone()), 1 << 20).unwrap();
-        writer.push(Frame::Binary(Bytes::from_static(b"x")), 1 << 20).unwrap();
+        writer
+            .push(Frame::Binary(Bytes::from_static(b"x")), 1 << 20)
+            .unwrap();
         let mut out = Vec::new();
         assert!(writer.poll_flush(&mut out, &mut cx()).is_ready());
         assert_eq!(&out[..6], &[0, 0, 0, 2, b'h', b'i']);
@@ -270,7 +271,10 @@ mod tests {
         while let Poll::Ready(Some(frame)) = reader.poll_frame(&mut input, 1 << 20, &mut cx()) {
             frames.push(frame.unwrap());
         }
-        assert_eq!(frames, [Bytes::from_static(b"hi"), big, Bytes::from_static(b"x")]);
+        assert_eq!(
+            frames,
+            [Bytes::from_static(b"hi"), big, Bytes::from_static(b"x")]
+        );
     }
 
     #[test]
