@@ -209,8 +209,7 @@ impl Future for Wait<'_> {
                 // Polled again before settling: refresh the waker already registered rather
                 // than add another. (Each extra one is an extra wake-up of the task when the
                 // result settles, which makes it poll again, which registered yet another.)
-                if let Some(Listener::Wake(wake)) = this.slot.and_then(|i| listeners.get_mut(i))
-                {
+                if let Some(Listener::Wake(wake)) = this.slot.and_then(|i| listeners.get_mut(i)) {
                     if !wake.0.will_wake(cx.waker()) {
                         wake.0 = cx.waker().clone();
                     }
