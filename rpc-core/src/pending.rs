@@ -1,21 +1,85 @@
 //! `Pending`: a result that others can wait on, or queue work behind, in order.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{Arc, Mutex},
+    task::{Context, Poll, Waker},
+};
 
 use crate::{RpcError, value::Value};
 
 /// The outcome of a call.
 pub(crate) type Outcome = Result<Value, RpcError>;
 
-type Listener = Box<dyn FnOnce(Outcome) + Send>;
+enum Listener {
+    Call(Box<dyn FnOnce(Outcome) + Send>),
+    /// A task awaiting [`Pending::wait`]: woken, it reads the outcome itself.
+    Wake(WakeOnDrop),
+}
+
+/// Wakes its task when dropped, so a waiting task is woken even if the listeners before it
+/// panicked and the queue was dropped (the outcome is published anyway: see
+/// [`PublishOnUnwind`]).
+struct WakeOnDrop(Waker);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.wake_by_ref();
+    }
+}
+
+/// Listeners in the order they were added. Almost every result has exactly one (the pull, or
+/// the caller waiting), so the first is stored inline: no list is allocated for it.
+#[derive(Default)]
+struct Listeners {
+    first: Option<Listener>,
+    rest: Vec<Listener>,
+}
+
+impl Listeners {
+    fn push(&mut self, listener: Listener) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(listener);
+        } else {
+            self.rest.push(listener);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none() && self.rest.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    fn get_mut(&mut self, index: usize) -> Option<&mut Listener> {
+        match index {
+            0 => self.first.as_mut(),
+            i => self.rest.get_mut(i - 1),
+        }
+    }
+
+    /// Runs the callbacks; wake-ups are moved to `woken`, to be done once the outcome is
+    /// published (a task woken earlier would find the result still settling, and wait again).
+    fn run(self, outcome: &Outcome, woken: &mut Listeners) {
+        for listener in self.first.into_iter().chain(self.rest) {
+            match listener {
+                Listener::Call(f) => f(outcome.clone()),
+                wake @ Listener::Wake(_) => woken.push(wake),
+            }
+        }
+    }
+}
 
 enum State {
-    Waiting(Vec<Listener>),
+    Waiting(Listeners),
     /// The outcome is known and the listeners are running (outside the lock). It still reads
     /// as unsettled, and listeners added now join the queue: "settled" means every listener
     /// has run, so `Session::drain` never sees a result as settled before its resolution is
     /// queued.
-    Settling(Vec<Listener>),
+    Settling(Listeners),
     Settled(Outcome),
 }
 
@@ -39,7 +103,7 @@ impl std::fmt::Debug for Pending {
 
 impl Pending {
     pub(crate) fn new() -> Self {
-        Pending(Arc::new(Mutex::new(State::Waiting(Vec::new()))))
+        Pending(Arc::new(Mutex::new(State::Waiting(Listeners::default()))))
     }
 
     pub(crate) fn settled(outcome: Outcome) -> Self {
@@ -60,25 +124,28 @@ impl Pending {
                 State::Settled(_) | State::Settling(_) => return,
                 State::Waiting(listeners) => {
                     let listeners = std::mem::take(listeners);
-                    *state = State::Settling(Vec::new());
+                    *state = State::Settling(Listeners::default());
                     listeners
                 }
             }
         };
+        // Declared before the guard, so that on a panic the outcome is published before
+        // these tasks are woken (dropping a wake-up wakes).
+        let mut woken = Listeners::default();
         let mut unwinding = PublishOnUnwind {
             pending: self,
             outcome: Some(&outcome),
         };
         loop {
-            for listener in listeners {
-                listener(outcome.clone());
-            }
+            listeners.run(&outcome, &mut woken);
             let mut state = self.lock();
             match &mut *state {
                 State::Settling(late) if !late.is_empty() => listeners = std::mem::take(late),
                 _ => {
                     *state = State::Settled(outcome.clone());
                     unwinding.outcome = None;
+                    drop(state);
+                    drop(woken);
                     return;
                 }
             }
@@ -92,7 +159,7 @@ impl Pending {
             match &mut *state {
                 State::Settled(outcome) => outcome.clone(),
                 State::Waiting(listeners) | State::Settling(listeners) => {
-                    listeners.push(Box::new(f));
+                    listeners.push(Listener::Call(Box::new(f)));
                     return;
                 }
             }
@@ -108,22 +175,58 @@ impl Pending {
         }
     }
 
-    /// Waits for the outcome.
-    pub(crate) async fn wait(&self) -> Outcome {
-        if let Some(outcome) = self.peek() {
-            return outcome;
+    /// Waits for the outcome. The waiting task is woken directly: no channel, no boxed
+    /// listener.
+    pub(crate) fn wait(&self) -> Wait<'_> {
+        Wait {
+            pending: self,
+            slot: None,
         }
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.on_settle(move |outcome| {
-            let _ = tx.send(outcome);
-        });
-        rx.await
-            .unwrap_or_else(|_| Err(RpcError::canceled("the result was dropped")))
     }
 
     /// A guard that settles this with a cancellation if it is dropped before settling.
     pub(crate) fn settler(&self) -> Settler {
         Settler(Some(self.clone()))
+    }
+}
+
+/// The future of [`Pending::wait`].
+pub(crate) struct Wait<'a> {
+    pending: &'a Pending,
+    /// Where this future's waker sits in the waiting list, once registered.
+    slot: Option<usize>,
+}
+
+impl Future for Wait<'_> {
+    type Output = Outcome;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let this = &mut *self;
+        let mut state = this.pending.lock();
+        match &mut *state {
+            State::Settled(outcome) => Poll::Ready(outcome.clone()),
+            State::Waiting(listeners) => {
+                // Polled again before settling: refresh the waker already registered rather
+                // than add another. (Each extra one is an extra wake-up of the task when the
+                // result settles, which makes it poll again, which registered yet another.)
+                if let Some(Listener::Wake(wake)) = this.slot.and_then(|i| listeners.get_mut(i)) {
+                    if !wake.0.will_wake(cx.waker()) {
+                        wake.0 = cx.waker().clone();
+                    }
+                    return Poll::Pending;
+                }
+                this.slot = Some(listeners.len());
+                listeners.push(Listener::Wake(WakeOnDrop(cx.waker().clone())));
+                Poll::Pending
+            }
+            // Settling: the list registered in is running and will wake this task; a listener
+            // added now runs after it, once more.
+            State::Settling(listeners) => {
+                this.slot = None;
+                listeners.push(Listener::Wake(WakeOnDrop(cx.waker().clone())));
+                Poll::Pending
+            }
+        }
     }
 }
 
@@ -148,12 +251,6 @@ impl Drop for PublishOnUnwind<'_> {
 pub(crate) struct Settler(Option<Pending>);
 
 impl Settler {
-    /// This settler, and the pending it settles (to watch for its outcome).
-    pub(crate) fn watched(self) -> (Settler, Pending) {
-        let pending = self.0.clone().expect("an unsettled settler");
-        (self, pending)
-    }
-
     pub(crate) fn settle(mut self, outcome: Outcome) {
         if let Some(p) = self.0.take() {
             p.settle(outcome);

@@ -2,14 +2,13 @@
 
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use futures::{Sink, Stream};
 use rpc_core::{Frame, Limits};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_util::codec::Framed;
 
-use crate::frame_codec::FrameCodec;
+use crate::frame_codec::{BACKPRESSURE, FrameReader, FrameWriter};
 use crate::io_halves::ReadWriteHalves;
 
 /// Settings shared by every byte-stream transport (TCP, Unix, stdio, [`FramedTransport`]).
@@ -93,7 +92,9 @@ impl From<&Limits> for FramingConfig {
 /// ```
 #[derive(Debug)]
 pub struct FramedTransport<IO> {
-    framed: Framed<IO, FrameCodec>,
+    io: IO,
+    reader: FrameReader,
+    writer: FrameWriter,
     config: FramingConfig,
     /// Set once the stream has yielded an error; later polls yield `None`.
     failed: bool,
@@ -108,7 +109,9 @@ impl<IO: AsyncRead + AsyncWrite> FramedTransport<IO> {
     /// Frames `io` with the given settings.
     pub fn with_config(io: IO, config: FramingConfig) -> Self {
         FramedTransport {
-            framed: Framed::new(io, FrameCodec::new(config.max_frame_bytes)),
+            io,
+            reader: FrameReader::default(),
+            writer: FrameWriter::default(),
             config,
             failed: false,
         }
@@ -137,51 +140,63 @@ impl<IO> FramedTransport<IO> {
 
     /// The underlying byte stream (for example to read a socket's peer address).
     pub fn get_ref(&self) -> &IO {
-        self.framed.get_ref()
+        &self.io
     }
 
     /// The underlying byte stream, mutably. Reading or writing it directly corrupts framing.
     pub fn get_mut(&mut self) -> &mut IO {
-        self.framed.get_mut()
+        &mut self.io
     }
 
     /// The underlying byte stream; bytes buffered but not yet framed are lost.
     pub fn into_inner(self) -> IO {
-        self.framed.into_inner()
+        self.io
     }
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Stream for FramedTransport<IO> {
     type Item = io::Result<Frame>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.failed {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.failed {
             return Poll::Ready(None);
         }
-        let item = Pin::new(&mut self.framed).poll_next(cx);
+        let item = this
+            .reader
+            .poll_frame(&mut this.io, this.config.max_frame_bytes, cx);
         if let Poll::Ready(Some(Err(_))) = &item {
-            self.failed = true;
+            this.failed = true;
         }
-        item
+        item.map(|frame| frame.map(|frame| frame.map(Frame::Binary)))
     }
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Sink<Frame> for FramedTransport<IO> {
     type Error = io::Error;
 
-    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.framed).poll_ready(cx)
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.writer.pending() >= BACKPRESSURE {
+            this.writer.poll_flush(&mut this.io, cx)
+        } else {
+            Poll::Ready(Ok(()))
+        }
     }
 
-    fn start_send(mut self: Pin<&mut Self>, frame: Frame) -> io::Result<()> {
-        Pin::new(&mut self.framed).start_send(frame)
+    fn start_send(self: Pin<&mut Self>, frame: Frame) -> io::Result<()> {
+        let this = self.get_mut();
+        this.writer.push(frame, this.config.max_frame_bytes)
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.framed).poll_flush(cx)
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.writer.poll_flush(&mut this.io, cx)
     }
 
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.framed).poll_close(cx)
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.writer.poll_flush(&mut this.io, cx))?;
+        Pin::new(&mut this.io).poll_shutdown(cx)
     }
 }

@@ -25,6 +25,7 @@ use crate::{
 };
 
 /// Plain data as an expression; containers, errors and references are the caller's to handle.
+#[inline]
 pub(crate) fn scalar_expr(value: &Value) -> Expr {
     match value {
         Value::Undefined => Expr::Undefined,

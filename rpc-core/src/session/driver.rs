@@ -1,100 +1,274 @@
-//! The two tasks of a session: one reads and dispatches, one writes.
+//! The one task of a session: it reads and dispatches frames, runs commands, and writes.
+//!
+//! Reading and writing share one task (rather than a reader task and a writer task) because
+//! a reply produced while handling a frame is then written by the task that produced it, with
+//! no wake-up of another task in between, and because an idle connection then costs one task
+//! and no lock around a split transport.
 
 use std::{
-    sync::{Arc, Weak},
+    future::poll_fn,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
     time::Duration,
 };
 
-use tokio::time::Instant;
-
-use futures::{Sink, SinkExt, Stream, StreamExt};
-use tokio::sync::mpsc;
+use tokio::{sync::mpsc, time::Instant};
 
 use super::{
     inbound,
     shared::{Command, Outbound, SessionShared},
 };
-use crate::{Frame, RpcError, codec::Codec};
+use crate::{Frame, RpcError, Transport, codec::Codec};
 
-/// Reads frames and commands until the session ends.
-pub(crate) async fn read_loop<S>(
+/// Frames handled before the queued replies are written: under load, replies to a burst of
+/// calls share one write, while a burst cannot delay replies for long.
+const READ_BURST: usize = 64;
+
+/// Runs the session on `transport` until it ends.
+pub(crate) async fn run<T: Transport>(
     shared: Arc<SessionShared>,
-    mut frames: S,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+    transport: T,
+    outbound: mpsc::UnboundedReceiver<Outbound>,
+    commands: mpsc::UnboundedReceiver<Command>,
     codec: Arc<dyn Codec>,
     keepalive: Option<Duration>,
-) where
-    S: Stream<Item = std::io::Result<Frame>> + Unpin,
-{
-    let mut heartbeat = Heartbeat::new(keepalive);
-    loop {
-        tokio::select! {
-            // Releases first: they free memory and never wait.
-            biased;
-            _ = heartbeat.tick() => {
-                if let Err(error) = heartbeat.check(&shared) {
-                    tracing::warn!(session = shared.id, %error, "the peer is gone");
-                    return shared.break_with(error, false);
-                }
+) {
+    let mut driver = Driver {
+        shared,
+        transport,
+        outbound,
+        commands,
+        codec,
+        heartbeat: Heartbeat::new(keepalive),
+        reading: true,
+        held: None,
+        unflushed: false,
+        closing: false,
+    };
+    poll_fn(|cx| driver.poll(cx)).await
+}
+
+struct Driver<T> {
+    shared: Arc<SessionShared>,
+    transport: T,
+    outbound: mpsc::UnboundedReceiver<Outbound>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    codec: Arc<dyn Codec>,
+    heartbeat: Heartbeat,
+    /// False once the session has ended: only the remaining output is written.
+    reading: bool,
+    /// An encoded frame waiting for the transport to accept it.
+    held: Option<Frame>,
+    /// Frames were accepted since the last flush.
+    unflushed: bool,
+    /// The close frame has been taken from the queue: nothing more is sent after it.
+    closing: bool,
+}
+
+/// Whether the task is finished.
+enum Done {
+    Yes,
+    No,
+}
+
+impl<T: Transport> Driver<T> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            let mut busy = false;
+            if self.reading {
+                self.poll_heartbeat(cx);
             }
-            command = commands.recv() => match command {
-                Some(Command::Release(id, generation)) => shared.release_import(id, generation),
-                Some(Command::Abort(reason)) => return shared.break_with(reason, true),
-                Some(Command::Close(reason)) => return shared.break_with(reason, false),
-                None => return,
-            },
-            frame = frames.next() => {
-                heartbeat.heard();
-                match frame {
-                    Some(Ok(Frame::Close(reason))) => {
-                        return shared.break_with(
-                            RpcError::disconnected(format!("the peer closed the connection: {reason}")),
-                            false,
-                        );
-                    }
-                    Some(Ok(frame)) => {
-                        let handled = codec
-                            .decode(&frame, &shared.limits)
-                            .map_err(|e| match e {
-                                crate::codec::CodecError::Limit { limit, detail } => {
-                                    RpcError::limit(limit, detail)
-                                }
-                                other => RpcError::protocol(other.to_string()),
-                            })
-                            .and_then(|message| inbound::handle(&shared, message));
-                        if let Err(error) = handled {
-                            tracing::warn!(session = shared.id, %error, "aborting session");
-                            return shared.break_with(error, true);
-                        }
-                        if shared.broken().is_some() {
-                            return;
-                        }
-                    }
-                    Some(Err(e)) => {
-                        return shared.break_with(
-                            RpcError::disconnected(format!("the connection failed: {e}")),
-                            false,
-                        );
-                    }
-                    None => {
-                        return shared.break_with(
-                            RpcError::disconnected("the peer closed the connection"),
-                            false,
-                        );
-                    }
-                }
+            if self.reading {
+                self.poll_commands(cx);
+            }
+            if self.reading {
+                busy = self.poll_frames(cx);
+            }
+            if let Done::Yes = self.poll_write(cx) {
+                return Poll::Ready(());
+            }
+            // Frames were left unread after a full burst: go round again, after writing what
+            // the burst produced. (tokio's cooperative budget makes the transport return
+            // `Pending` eventually, so this cannot starve other tasks.)
+            if !busy {
+                return Poll::Pending;
             }
         }
+    }
+
+    fn poll_heartbeat(&mut self, cx: &mut Context<'_>) {
+        while self.heartbeat.poll_tick(cx).is_ready() {
+            if let Err(error) = self.heartbeat.check(&self.shared) {
+                tracing::warn!(session = self.shared.id, %error, "the peer is gone");
+                self.end(error, false);
+                return;
+            }
+        }
+    }
+
+    fn poll_commands(&mut self, cx: &mut Context<'_>) {
+        // Releases first: they free memory and never wait.
+        while self.reading {
+            match self.commands.poll_recv(cx) {
+                Poll::Ready(Some(Command::Release(id, generation))) => {
+                    self.shared.release_import(id, generation)
+                }
+                Poll::Ready(Some(Command::Abort(reason))) => self.end(reason, true),
+                Poll::Ready(Some(Command::Close(reason))) => self.end(reason, false),
+                // The session holds a sender as long as this task runs: cannot happen.
+                Poll::Ready(None) => self.reading = false,
+                Poll::Pending => return,
+            }
+        }
+    }
+
+    /// Handles up to [`READ_BURST`] frames; true when more may be ready.
+    fn poll_frames(&mut self, cx: &mut Context<'_>) -> bool {
+        for _ in 0..READ_BURST {
+            if !self.reading {
+                return false;
+            }
+            match Pin::new(&mut self.transport).poll_next(cx) {
+                Poll::Ready(frame) => {
+                    self.heartbeat.heard();
+                    self.frame(frame);
+                }
+                Poll::Pending => return false,
+            }
+        }
+        self.reading
+    }
+
+    fn frame(&mut self, frame: Option<std::io::Result<Frame>>) {
+        let shared = &self.shared;
+        match frame {
+            Some(Ok(Frame::Close(reason))) => self.end(
+                RpcError::disconnected(format!("the peer closed the connection: {reason}")),
+                false,
+            ),
+            Some(Ok(frame)) => {
+                let handled = self
+                    .codec
+                    .decode(&frame, &shared.limits)
+                    .map_err(|e| match e {
+                        crate::codec::CodecError::Limit { limit, detail } => {
+                            RpcError::limit(limit, detail)
+                        }
+                        other => RpcError::protocol(other.to_string()),
+                    })
+                    .and_then(|message| inbound::handle(shared, message));
+                if let Err(error) = handled {
+                    tracing::warn!(session = shared.id, %error, "aborting session");
+                    self.end(error, true);
+                } else if shared.broken().is_some() {
+                    self.reading = false;
+                }
+            }
+            Some(Err(e)) => self.end(
+                RpcError::disconnected(format!("the connection failed: {e}")),
+                false,
+            ),
+            None => self.end(
+                RpcError::disconnected("the peer closed the connection"),
+                false,
+            ),
+        }
+    }
+
+    /// Ends the session (its close frame is queued last) and stops reading.
+    fn end(&mut self, error: RpcError, tell_peer: bool) {
+        self.shared.break_with(error, tell_peer);
+        self.reading = false;
+    }
+
+    /// The connection failed while writing: the session ends and the task with it.
+    fn fail(&mut self, reason: String) -> Done {
+        self.shared
+            .break_with(RpcError::disconnected(reason), false);
+        Done::Yes
+    }
+
+    /// Encodes and writes queued messages, flushing once per burst so that many small
+    /// messages share one write under load.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Done {
+        loop {
+            if let Some(frame) = self.held.take() {
+                let mut sink = Pin::new(&mut self.transport);
+                match sink.as_mut().poll_ready(cx) {
+                    Poll::Ready(Ok(())) => {
+                        let close = matches!(frame, Frame::Close(_));
+                        match sink.start_send(frame) {
+                            Ok(()) => self.unflushed = true,
+                            // The session is over anyway: just close.
+                            Err(_) if close => {}
+                            Err(e) => return self.fail(format!("the connection failed: {e}")),
+                        }
+                    }
+                    Poll::Ready(Err(e)) if !self.closing => {
+                        return self.fail(format!("the connection failed: {e}"));
+                    }
+                    Poll::Ready(Err(_)) => return Done::Yes,
+                    Poll::Pending => {
+                        self.held = Some(frame);
+                        break;
+                    }
+                }
+            }
+            if self.closing {
+                break;
+            }
+            match self.outbound.poll_recv(cx) {
+                Poll::Ready(Some(Outbound::Message(message))) => {
+                    match self.codec.encode(&message) {
+                        Ok(frame) => self.held = Some(frame),
+                        Err(e) => {
+                            tracing::error!(%e, tag = message.tag(), "could not encode a message");
+                            return self.fail(format!("could not encode a message: {e}"));
+                        }
+                    }
+                }
+                Poll::Ready(Some(Outbound::Close(reason))) => {
+                    self.held = Some(Frame::Close(reason));
+                    self.closing = true;
+                    self.reading = false;
+                }
+                // The session holds the sender as long as this task runs: cannot happen.
+                Poll::Ready(None) => return Done::Yes,
+                Poll::Pending => break,
+            }
+        }
+        if self.unflushed {
+            match Pin::new(&mut self.transport).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(e)) if !self.closing => {
+                    return self.fail(format!("the connection failed: {e}"));
+                }
+                Poll::Ready(Err(_)) => return Done::Yes,
+                Poll::Pending => return Done::No,
+            }
+        }
+        if self.closing && self.held.is_none() {
+            return match Pin::new(&mut self.transport).poll_close(cx) {
+                Poll::Ready(_) => Done::Yes,
+                Poll::Pending => Done::No,
+            };
+        }
+        Done::No
     }
 }
 
 /// Detects a dead peer: after `interval` without a frame from the peer, send a heartbeat (a
 /// push of `null`, pulled, which any Cap'n Web peer answers); if nothing at all arrives within
 /// another `interval`, the peer is gone.
+///
+/// Hearing from the peer only sets a flag, read at the next tick (every quarter interval):
+/// reading the clock for every frame would cost more than the whole check.
 struct Heartbeat {
     interval: Option<Duration>,
     ticks: Option<tokio::time::Interval>,
     last_heard: Instant,
+    heard: bool,
     sent: Option<Instant>,
 }
 
@@ -109,28 +283,30 @@ impl Heartbeat {
             interval,
             ticks,
             last_heard: Instant::now(),
+            heard: false,
             sent: None,
         }
     }
 
-    async fn tick(&mut self) {
+    fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match &mut self.ticks {
-            Some(t) => {
-                t.tick().await;
-            }
-            None => std::future::pending().await,
+            Some(t) => t.poll_tick(cx).map(drop),
+            None => Poll::Pending,
         }
     }
 
     fn heard(&mut self) {
-        self.last_heard = Instant::now();
-        self.sent = None;
+        self.heard = true;
     }
 
     fn check(&mut self, shared: &Arc<SessionShared>) -> Result<(), RpcError> {
         let Some(interval) = self.interval else {
             return Ok(());
         };
+        if std::mem::take(&mut self.heard) {
+            self.last_heard = Instant::now();
+            self.sent = None;
+        }
         match self.sent {
             Some(sent) if sent.elapsed() >= interval => Err(RpcError::disconnected(format!(
                 "the peer did not answer a keepalive within {interval:?}"
@@ -145,55 +321,6 @@ impl Heartbeat {
                 Ok(())
             }
             None => Ok(()),
-        }
-    }
-}
-
-/// Encodes and writes queued messages, flushing once per burst so that many small messages
-/// share one write under load.
-pub(crate) async fn write_loop<S>(
-    shared: Weak<SessionShared>,
-    mut sink: S,
-    mut queue: mpsc::UnboundedReceiver<Outbound>,
-    codec: Arc<dyn Codec>,
-) where
-    S: Sink<Frame, Error = std::io::Error> + Unpin,
-{
-    let fail = |reason: String| {
-        if let Some(shared) = shared.upgrade() {
-            shared.break_with(RpcError::disconnected(reason), false);
-        }
-    };
-    while let Some(first) = queue.recv().await {
-        let mut next = Some(first);
-        let mut closing = false;
-        while let Some(item) = next.take() {
-            match item {
-                Outbound::Close(reason) => {
-                    closing = true;
-                    let _ = sink.feed(Frame::Close(reason)).await;
-                    break;
-                }
-                Outbound::Message(message) => match codec.encode(&message) {
-                    Ok(frame) => {
-                        if let Err(e) = sink.feed(frame).await {
-                            return fail(format!("the connection failed: {e}"));
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(%e, tag = message.tag(), "could not encode a message");
-                        return fail(format!("could not encode a message: {e}"));
-                    }
-                },
-            }
-            next = queue.try_recv().ok();
-        }
-        if let Err(e) = sink.flush().await {
-            return fail(format!("the connection failed: {e}"));
-        }
-        if closing {
-            let _ = sink.close().await;
-            return;
         }
     }
 }

@@ -12,7 +12,7 @@ use futures::{
 use super::{
     devaluate::Devaluator,
     evaluate::{Action, Delivery, Evaluator, Job, Root, Target},
-    shared::SessionShared,
+    shared::{Running, SessionShared},
     tables::{ExportEntry, ExportKind, ImportEntry},
 };
 use crate::{
@@ -110,22 +110,18 @@ fn push(
             },
         );
         let refusal = match &root {
-            Root::Delivery(_) if st.draining => Some(RpcError::with_kind(
+            Root::Delivery(_) if st.draining => Err(RpcError::with_kind(
                 crate::ErrorKind::Canceled,
                 "Error",
                 "the server is shutting down",
             )),
             // A stream write waits for its reader, not for work: it is bounded by the stream's
             // buffer and the export table, not by the calls in flight.
-            Root::Delivery(_) if stream => None,
-            Root::Delivery(_) if st.calls_running >= shared.limits.max_calls_in_flight => {
-                Some(calls_limit(shared))
-            }
-            Root::Delivery(_) => {
-                st.calls_running += 1;
-                None
-            }
-            Root::Value(_) => None,
+            Root::Delivery(_) if stream => Ok(None),
+            Root::Delivery(_) => Running::start(shared)
+                .map(Some)
+                .ok_or_else(|| calls_limit(shared)),
+            Root::Value(_) => Ok(None),
         };
         (id, root, jobs, refusal)
     };
@@ -139,13 +135,9 @@ fn push(
     let settler = pending.settler();
     match (root, refusal) {
         (Root::Value(v), _) => settler.settle(Ok(v)),
-        (Root::Delivery(_), Some(refusal)) => settler.settle(Err(refusal)),
-        (Root::Delivery(d), None) => {
-            if !stream {
-                let session = shared.clone();
-                pending.on_settle(move |_| session.lock().calls_running -= 1);
-            }
-            deliver(shared, d, settler, Some(registration), deadline)
+        (Root::Delivery(_), Err(refusal)) => settler.settle(Err(refusal)),
+        (Root::Delivery(d), Ok(running)) => {
+            deliver(shared, d, settler, Some(registration), deadline, running)
         }
     }
     Ok(())
@@ -155,23 +147,10 @@ fn push(
 /// Calls nested in arguments count against `max_calls_in_flight` like top-level ones.
 pub(crate) fn run_jobs(shared: &Arc<SessionShared>, jobs: Vec<Job>) {
     for job in jobs {
-        let refused = {
-            let mut st = shared.lock();
-            if st.calls_running >= shared.limits.max_calls_in_flight {
-                true
-            } else {
-                st.calls_running += 1;
-                false
-            }
-        };
-        if refused {
-            job.settler.settle(Err(calls_limit(shared)));
-            continue;
+        match Running::start(shared) {
+            Some(running) => deliver(shared, job.delivery, job.settler, None, None, Some(running)),
+            None => job.settler.settle(Err(calls_limit(shared))),
         }
-        let session = shared.clone();
-        let (settler, watched) = job.settler.watched();
-        watched.on_settle(move |_| session.lock().calls_running -= 1);
-        deliver(shared, job.delivery, settler, None, None);
     }
 }
 
@@ -183,21 +162,23 @@ fn calls_limit(shared: &SessionShared) -> RpcError {
     )
 }
 
-/// Runs a delivery: at once on a settled target, or queued behind a pending one.
+/// Runs a delivery: at once on a settled target, or queued behind a pending one. `running`
+/// counts the call until its future ends.
 fn deliver(
     shared: &Arc<SessionShared>,
     delivery: Delivery,
     settler: Settler,
     abort: Option<AbortRegistration>,
     deadline: Option<Instant>,
+    running: Option<Running>,
 ) {
     let Delivery { target, action } = delivery;
     match target {
-        Target::Value(v) => act(shared, v, action, settler, abort, deadline),
+        Target::Value(v) => act(shared, v, action, settler, abort, deadline, running),
         Target::Pending(p) => {
             let shared = shared.clone();
             p.on_settle(move |outcome| match outcome {
-                Ok(v) => act(&shared, v, action, settler, abort, deadline),
+                Ok(v) => act(&shared, v, action, settler, abort, deadline, running),
                 Err(e) => settler.settle(Err(e)),
             })
         }
@@ -211,6 +192,7 @@ fn act(
     settler: Settler,
     abort: Option<AbortRegistration>,
     deadline: Option<Instant>,
+    running: Option<Running>,
 ) {
     let peer = PeerCall {
         shared: shared.clone(),
@@ -230,10 +212,20 @@ fn act(
     let call = Session::scope(shared, call);
     match abort {
         // Aborting drops the settler, which settles the result as cancelled.
-        Some(registration) => {
-            start(Abortable::new(async move { settler.settle(call.await) }, registration).map(drop))
-        }
-        None => start(async move { settler.settle(call.await) }),
+        Some(registration) => start(
+            Abortable::new(
+                async move {
+                    let _running = running;
+                    settler.settle(call.await)
+                },
+                registration,
+            )
+            .map(drop),
+        ),
+        None => start(async move {
+            let _running = running;
+            settler.settle(call.await)
+        }),
     }
 }
 

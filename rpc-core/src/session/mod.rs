@@ -16,7 +16,6 @@ use std::{
     time::Duration,
 };
 
-use futures::StreamExt;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
@@ -237,16 +236,18 @@ impl SessionBuilder {
             reflection: self.reflection,
         };
         let shared = Arc::new(SessionShared::new(id, config, out_tx, cmd_tx));
-        let (sink, stream) = transport.split();
-        // Everything the session's own tasks report carries its id.
+        // Everything the session's own task reports carries its id.
         let span = tracing::info_span!("rpc.session", session = id);
         tokio::spawn(
-            driver::write_loop(Arc::downgrade(&shared), sink, out_rx, self.codec.clone())
-                .instrument(span.clone()),
-        );
-        tokio::spawn(
-            driver::read_loop(shared.clone(), stream, cmd_rx, self.codec, self.keepalive)
-                .instrument(span),
+            driver::run(
+                shared.clone(),
+                transport,
+                out_rx,
+                cmd_rx,
+                self.codec,
+                self.keepalive,
+            )
+            .instrument(span),
         );
         tracing::debug!(session = id, "session started");
         Session { shared }
@@ -425,7 +426,7 @@ impl Session {
         self.shared.lock().draining = true;
         self.shared.answer_all();
         let finished = tokio::time::timeout(grace, async {
-            while self.shared.lock().calls_running > 0 {
+            while self.shared.calls_running.load(Ordering::Acquire) > 0 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             self.drain().await;

@@ -2,7 +2,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use tokio::sync::{mpsc, watch};
@@ -52,8 +55,6 @@ pub(crate) struct SessionState {
     pub(crate) peer_next_push: Id,
     pub(crate) broken: Option<RpcError>,
     on_broken: Vec<BrokenCallback>,
-    /// The peer's calls that are running now.
-    pub(crate) calls_running: usize,
     /// Shutting down: new calls are refused.
     pub(crate) draining: bool,
     /// The lowest export ID the peer has introduced; IDs below it were never introduced.
@@ -73,6 +74,33 @@ pub(crate) struct SessionShared {
     pub(crate) extensions: Extensions,
     /// Whether the peer may call `__describe__` (see `SessionBuilder::reflection`).
     pub(crate) reflection: bool,
+    /// The peer's calls that are running now. Outside the state lock: a call's [`Running`]
+    /// guard may be dropped anywhere, even where that lock is held.
+    pub(crate) calls_running: AtomicUsize,
+}
+
+/// Counts one of the peer's calls as running until dropped (when the call's future ends, is
+/// cancelled, or is never started because its target failed).
+pub(crate) struct Running(Arc<SessionShared>);
+
+impl Running {
+    /// Counts a call, unless `max_calls_in_flight` are running already.
+    pub(crate) fn start(shared: &Arc<SessionShared>) -> Option<Running> {
+        let max = shared.limits.max_calls_in_flight;
+        shared
+            .calls_running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Running(shared.clone()))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.calls_running.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// One handle on an import. Dropping the last clone releases it (through the session task).
@@ -140,7 +168,6 @@ impl SessionShared {
                 peer_next_push: 1,
                 broken: None,
                 on_broken: Vec::new(),
-                calls_running: 0,
                 draining: false,
                 peer_lowest_export: 0,
             }),
@@ -152,6 +179,7 @@ impl SessionShared {
             inbound,
             extensions,
             reflection,
+            calls_running: AtomicUsize::new(0),
         }
     }
 

@@ -31,11 +31,11 @@ pub(crate) async fn pump(writer: RemoteWriter, mut source: Chunks) {
         };
         match item {
             Some(Ok(first)) => {
+                let mut bytes = approx_size(&first);
                 let mut batch = vec![first];
                 if writer.batches() {
                     // Take whatever else is ready now, so many small items share a message.
                     let budget = writer.window() / 4;
-                    let mut bytes = approx_size(&batch[0]);
                     while batch.len() < MAX_BATCH_ITEMS && bytes < budget {
                         match source.next().now_or_never() {
                             Some(Some(Ok(v))) => {
@@ -43,11 +43,11 @@ pub(crate) async fn pump(writer: RemoteWriter, mut source: Chunks) {
                                 batch.push(v);
                             }
                             Some(Some(Err(e))) => {
-                                writer.send(batch);
+                                writer.send_sized(batch, bytes);
                                 return writer.abort(e).await;
                             }
                             Some(None) => {
-                                writer.send(batch);
+                                writer.send_sized(batch, bytes);
                                 let _ = writer.close().await;
                                 return;
                             }
@@ -55,7 +55,7 @@ pub(crate) async fn pump(writer: RemoteWriter, mut source: Chunks) {
                         }
                     }
                 }
-                writer.send(batch);
+                writer.send_sized(batch, bytes);
             }
             Some(Err(e)) => return writer.abort(e).await,
             None => {

@@ -61,7 +61,13 @@ impl ChunkQueue {
 
     /// Queues a chunk; `ack` settles when the reader takes it (or fails if it never will).
     pub(crate) fn write(&self, value: Value, ack: Option<Settler>) {
-        let size = approx_size(&value);
+        self.write_many(vec![value], ack)
+    }
+
+    /// Queues chunks under one lock; `ack` settles when the reader takes the last one (or
+    /// fails if it never will). The batch is accepted or refused whole.
+    pub(crate) fn write_many(&self, values: Vec<Value>, ack: Option<Settler>) {
+        let size: usize = values.iter().map(approx_size).sum();
         let mut st = self.lock();
         let refusal = if st.canceled {
             Some(RpcError::canceled("the reader cancelled the stream"))
@@ -83,12 +89,23 @@ impl ChunkQueue {
             return;
         }
         st.buffered += size;
-        let (ack_now, ack) = if st.buffered <= HIGH_WATER_MARK.min(self.max_buffered) {
+        let (ack_now, mut ack) = if st.buffered <= HIGH_WATER_MARK.min(self.max_buffered) {
             (ack, None)
         } else {
             (None, ack)
         };
-        st.chunks.push_back(Chunk { value, size, ack });
+        // The batch's size and acknowledgement ride on its last chunk: the reader accounts
+        // for the batch once it has taken all of it.
+        let last = values.len().saturating_sub(1);
+        st.chunks.reserve(values.len());
+        for (i, value) in values.into_iter().enumerate() {
+            let (size, ack) = if i == last {
+                (size, ack.take())
+            } else {
+                (0, None)
+            };
+            st.chunks.push_back(Chunk { value, size, ack });
+        }
         let waker = st.reader.take();
         drop(st);
         if let Some(ack) = ack_now {
@@ -125,25 +142,55 @@ impl ChunkQueue {
 
     /// The reader side.
     pub(crate) fn reader(&self) -> ChunkReader {
-        ChunkReader(self.clone())
+        ChunkReader {
+            queue: self.clone(),
+            local: VecDeque::new(),
+            taken: 0,
+        }
     }
 }
 
 /// Reads a [`ChunkQueue`]; dropping it cancels the stream.
-pub(crate) struct ChunkReader(ChunkQueue);
+///
+/// It moves every queued chunk out under one lock, then hands them out one by one without
+/// locking: a stream of small items costs one lock per batch, not per item. A chunk still
+/// counts as buffered, and its acknowledgement waits, until it is handed out, so flow control
+/// is as if the reader took chunks one by one. (Handed-out sizes are subtracted at the next
+/// refill, so the count errs on the high side, never the low.)
+pub(crate) struct ChunkReader {
+    queue: ChunkQueue,
+    /// Chunks taken from the queue, not yet handed out.
+    local: VecDeque<Chunk>,
+    /// Sizes of chunks handed out since the last refill.
+    taken: usize,
+}
+
+impl ChunkReader {
+    fn hand_out(&mut self) -> Option<Value> {
+        let chunk = self.local.pop_front()?;
+        self.taken += chunk.size;
+        if let Some(ack) = chunk.ack {
+            ack.settle(Ok(Value::Undefined));
+        }
+        Some(chunk.value)
+    }
+}
 
 impl Stream for ChunkReader {
     type Item = Result<Value, RpcError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut st = self.0.lock();
-        if let Some(chunk) = st.chunks.pop_front() {
-            st.buffered -= chunk.size;
+        let this = self.get_mut();
+        if let Some(value) = this.hand_out() {
+            return Poll::Ready(Some(Ok(value)));
+        }
+        let mut st = this.queue.lock();
+        st.buffered -= std::mem::take(&mut this.taken);
+        if !st.chunks.is_empty() {
+            std::mem::swap(&mut st.chunks, &mut this.local);
             drop(st);
-            if let Some(ack) = chunk.ack {
-                ack.settle(Ok(Value::Undefined));
-            }
-            return Poll::Ready(Some(Ok(chunk.value)));
+            let value = this.hand_out().expect("just refilled");
+            return Poll::Ready(Some(Ok(value)));
         }
         if st.finished {
             return Poll::Ready(None);
@@ -163,13 +210,13 @@ impl Stream for ChunkReader {
 
 impl Drop for ChunkReader {
     fn drop(&mut self) {
-        let unread: Vec<Chunk> = {
-            let mut st = self.0.lock();
+        let queued = {
+            let mut st = self.queue.lock();
             st.canceled = true;
             st.buffered = 0;
-            st.chunks.drain(..).collect()
+            std::mem::take(&mut st.chunks)
         };
-        for chunk in unread {
+        for chunk in std::mem::take(&mut self.local).into_iter().chain(queued) {
             if let Some(ack) = chunk.ack {
                 ack.settle(Err(RpcError::canceled("the reader cancelled the stream")));
             }

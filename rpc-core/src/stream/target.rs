@@ -60,10 +60,7 @@ impl SinkTarget {
             ))));
         }
         let ack = Pending::new();
-        let last = chunks.len().saturating_sub(1);
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            self.queue.write(chunk, (i == last).then(|| ack.settler()));
-        }
+        self.queue.write_many(chunks, Some(ack.settler()));
         Box::pin(async move { ack.wait().await })
     }
 }

@@ -139,10 +139,16 @@ impl RemoteWriter {
 
     /// Sends one chunk, or several as one message when [`RemoteWriter::batches`]. Does not
     /// wait: call [`RemoteWriter::poll_capacity`] first.
-    pub(crate) fn send(&self, mut chunks: Vec<Value>) {
+    pub(crate) fn send(&self, chunks: Vec<Value>) {
+        let size = chunks.iter().map(approx_size).sum();
+        self.send_sized(chunks, size)
+    }
+
+    /// [`RemoteWriter::send`], for a caller that has already summed the chunks' sizes.
+    pub(crate) fn send_sized(&self, mut chunks: Vec<Value>, size: usize) {
         // Each message also costs the reader a table entry until acknowledged, so tiny chunks
         // are charged a per-message overhead: the window then bounds messages as well as bytes.
-        let size: usize = chunks.iter().map(approx_size).sum::<usize>() + MESSAGE_OVERHEAD;
+        let size = size + MESSAGE_OVERHEAD;
         self.lock().in_flight += size;
         let ack = if chunks.len() == 1 {
             self.call("write", vec![chunks.pop().expect("one chunk")])

@@ -160,7 +160,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
             },
             Value::String(s) => visitor.visit_string(s),
             Value::Utf16(u) => visitor.visit_string(String::from_utf16_lossy(&u)),
-            Value::Bytes(b, _) => visitor.visit_byte_buf(b.to_vec()),
+            Value::Bytes(b, _) => visitor.visit_byte_buf(Vec::from(b)),
             Value::Date(Some(ms)) => visitor.visit_f64(ms),
             Value::Date(None) => visitor.visit_unit(),
             Value::Array(items) => visitor.visit_seq(SeqAccess(items.into_iter())),
@@ -244,7 +244,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, RpcError> {
         match self.0 {
-            Value::Bytes(b, _) => visitor.visit_byte_buf(b.to_vec()),
+            Value::Bytes(b, _) => visitor.visit_byte_buf(Vec::from(b)),
             Value::Array(items) => visitor.visit_seq(SeqAccess(items.into_iter())),
             _ => self.mismatch("bytes"),
         }

@@ -21,8 +21,23 @@ use crate::protocol::{CallExpr, ErrorExpr, Expr, Id, Message, PathKey, RemapExpr
 
 /// Decodes one whole frame as one message.
 pub(super) fn message(bytes: &[u8], limits: &Limits) -> Result<Message, CodecError> {
+    decode(bytes, None, limits)
+}
+
+/// Decodes one whole frame held in `frame`: large byte strings become slices of it rather
+/// than copies.
+pub(super) fn message_in(frame: &Bytes, limits: &Limits) -> Result<Message, CodecError> {
+    decode(frame, Some(frame), limits)
+}
+
+/// Byte strings shorter than this are copied even from a shared frame: a copy is as cheap as
+/// the shared reference, and a small value then does not keep a large frame alive.
+const SHARE_MIN: usize = 1024;
+
+fn decode(bytes: &[u8], frame: Option<&Bytes>, limits: &Limits) -> Result<Message, CodecError> {
     let mut d = Decoder {
         rd: Reader::new(bytes),
+        frame,
         limits,
     };
     let msg = d.message()?;
@@ -42,6 +57,8 @@ fn bad_special(tag: &str, what: &str) -> CodecError {
 
 struct Decoder<'a, 'l> {
     rd: Reader<'a>,
+    /// The frame `rd` reads, when it is shared memory that byte strings may point into.
+    frame: Option<&'a Bytes>,
     limits: &'l Limits,
 }
 
@@ -391,7 +408,11 @@ impl<'a> Decoder<'a, '_> {
                     None
                 };
                 check_bytes_len(data.len(), kind)?;
-                Expr::Bytes(Bytes::copy_from_slice(data), kind)
+                let data = match self.frame {
+                    Some(frame) if data.len() >= SHARE_MIN => frame.slice_ref(data),
+                    _ => Bytes::copy_from_slice(data),
+                };
+                Expr::Bytes(data, kind)
             }
             Tag::Utf16 => {
                 let data = self.bin(name)?;

@@ -51,6 +51,47 @@ fn tag(w: &mut Out, n: usize, tag: &str) -> Result<(), TooLong> {
     str(w, tag)
 }
 
+/// About how many bytes `msg` encodes to: sizing the buffer up front saves the copies of
+/// growing it, which for a large byte string cost more than encoding it. Only the first few
+/// hundred values are looked at (each further one counts as a small scalar), so a message of
+/// many small items is not walked twice.
+pub(super) fn size_hint(msg: &Message) -> usize {
+    let mut budget = 256;
+    16 + match msg {
+        Message::Push(e)
+        | Message::PushDeadline(e, _)
+        | Message::Resolve(_, e)
+        | Message::Reject(_, e)
+        | Message::Abort(e)
+        | Message::Stream(e) => expr_size(e, &mut budget),
+        Message::Pull(_) | Message::Release(..) | Message::Pipe => 0,
+    }
+}
+
+fn expr_size(e: &Expr, budget: &mut usize) -> usize {
+    if *budget == 0 {
+        return 9;
+    }
+    *budget -= 1;
+    let mut list = |items: &[Expr]| items.iter().map(|i| expr_size(i, budget)).sum::<usize>();
+    9 + match e {
+        Expr::String(s) | Expr::BigInt(s) => s.len(),
+        Expr::Utf16(units) => units.len() * 2,
+        Expr::Bytes(data, _) => data.len(),
+        Expr::Array(items) => list(items),
+        Expr::Object(entries) => entries
+            .iter()
+            .map(|(k, v)| k.len() + expr_size(v, budget))
+            .sum(),
+        Expr::Import(c) | Expr::Pipeline(c) => {
+            c.path.as_ref().map_or(0, |p| p.len() * 8) + c.args.as_deref().map_or(0, list)
+        }
+        Expr::Error(err) => err.name.len() + err.message.len() + 16,
+        Expr::Remap(r) => list(&r.captures) + list(&r.instructions),
+        _ => 0,
+    }
+}
+
 pub(super) fn message(w: &mut Out, msg: &Message) -> Result<(), TooLong> {
     match msg {
         Message::Push(e) => tag_expr(w, "push", e),

@@ -47,7 +47,7 @@ impl MsgPack {
     /// assert_eq!(MsgPack::to_vec(&Message::Pipe).unwrap(), b"\x91\xa4pipe");
     /// ```
     pub fn to_vec(message: &Message) -> Result<Vec<u8>, CodecError> {
-        let mut buf = Vec::with_capacity(64);
+        let mut buf = Vec::with_capacity(encode::size_hint(message));
         encode::message(&mut buf, message).map_err(|encode::TooLong| {
             CodecError::Malformed("a string, array or map is too long for MessagePack".into())
         })?;
@@ -85,7 +85,8 @@ impl Codec for MsgPack {
     fn decode(&self, frame: &Frame, limits: &Limits) -> Result<Message, CodecError> {
         check_frame_size(frame.len(), limits)?;
         match frame {
-            Frame::Binary(bytes) => Self::from_slice(bytes, limits),
+            // Zero-copy: large byte strings are slices of the frame.
+            Frame::Binary(bytes) => decode::message_in(bytes, limits),
             Frame::Text(_) => Err(CodecError::Malformed(
                 "MessagePack arrives in binary frames, not text".into(),
             )),
