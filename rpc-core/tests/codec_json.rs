@@ -8,10 +8,7 @@ use rpc_core::protocol::{CallExpr, Expr, Message, PathKey, RemapExpr, TypedArray
 use rpc_core::{Frame, Limits};
 
 use common::json::{decode, encode, value, wire};
-
-fn name(s: &str) -> PathKey {
-    PathKey::from(s)
-}
+use common::name;
 
 #[test]
 fn every_recorded_frame_round_trips_byte_for_byte() {

@@ -3,6 +3,7 @@
 mod common;
 
 use bytes::Bytes;
+use common::assert_limit;
 use common::json::{decode, decode_with, value_err};
 use rpc_core::codec::{Codec, CodecError, Json};
 use rpc_core::protocol::{Expr, Message};
@@ -12,16 +13,6 @@ fn assert_malformed(text: &str) -> String {
     match decode(text) {
         Err(CodecError::Malformed(msg)) => msg,
         other => panic!("{text:?} should be malformed, got {other:?}"),
-    }
-}
-
-fn assert_limit(result: Result<Message, CodecError>, name: &str) {
-    match result {
-        Err(err @ CodecError::Limit { limit, .. }) => {
-            assert_eq!(limit, name);
-            assert!(err.to_string().contains(name), "{err}");
-        }
-        other => panic!("expected the {name} limit, got {other:?}"),
     }
 }
 

@@ -1,8 +1,12 @@
-//! Helpers shared by the codec test files: the recorded capnweb samples and a tiny PRNG.
+//! Helpers shared by the codec test files: the recorded capnweb samples, a tiny PRNG, and
+//! shorthands for each codec.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+
+use rpc_core::codec::CodecError;
+use rpc_core::protocol::{Message, PathKey};
 
 /// One frame from the samples file.
 pub struct Sample {
@@ -105,6 +109,24 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 }
+
+/// Asserts that decoding failed on the limit called `name`, and that the error names it.
+pub fn assert_limit(result: Result<Message, CodecError>, name: &str) {
+    match result {
+        Err(err @ CodecError::Limit { limit, .. }) => {
+            assert_eq!(limit, name);
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        other => panic!("expected the {name} limit, got {other:?}"),
+    }
+}
+
+/// A path key naming a property.
+pub fn name(s: &str) -> PathKey {
+    PathKey::from(s)
+}
+
+pub mod msgpack;
 
 /// Shorthands for driving the JSON codec with text.
 pub mod json {
