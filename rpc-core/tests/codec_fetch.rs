@@ -8,7 +8,9 @@ mod common;
 use bytes::Bytes;
 use common::json::{value, value_err, wire};
 use rpc_core::codec::{Codec, CodecError, MsgPack};
-use rpc_core::protocol::{Expr, Message, RequestExpr, RequestInit, ResponseExpr, TypedArrayKind};
+use rpc_core::protocol::{
+    Expr, Message, RequestExpr, RequestInit, RequestOptions, ResponseExpr, TypedArrayKind,
+};
 use rpc_core::{Frame, Limits};
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -41,7 +43,10 @@ fn goldens() -> Vec<(&'static str, Expr)> {
                     ])),
                     body: Some(Expr::Readable(1)),
                     duplex: Some("half".into()),
-                    redirect: Some("manual".into()),
+                    options: RequestOptions {
+                        redirect: Some("manual".into()),
+                        ..RequestOptions::default()
+                    },
                     ..RequestInit::default()
                 },
             })),
@@ -62,13 +67,15 @@ fn goldens() -> Vec<(&'static str, Expr)> {
                     headers: None,
                     body: Some(Expr::Bytes(Bytes::from_static(&[1, 2]), None)),
                     duplex: Some("half".into()),
-                    cache: Some("no-store".into()),
-                    redirect: Some("error".into()),
-                    integrity: Some("sha256-x".into()),
-                    mode: Some("same-origin".into()),
-                    credentials: Some("include".into()),
-                    referrer: Some("https://r.com/".into()),
-                    referrer_policy: Some("no-referrer".into()),
+                    options: RequestOptions {
+                        cache: Some("no-store".into()),
+                        redirect: Some("error".into()),
+                        integrity: Some("sha256-x".into()),
+                        mode: Some("same-origin".into()),
+                        credentials: Some("include".into()),
+                        referrer: Some("https://r.com/".into()),
+                        referrer_policy: Some("no-referrer".into()),
+                    },
                     keepalive: Some(true),
                 },
             })),

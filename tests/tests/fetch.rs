@@ -97,11 +97,11 @@ async fn requests_round_trip_with_inline_and_streamed_bodies() {
         full.method = "PUT".into();
         full.headers.append("content-type", "text/plain");
         full.body = Some("inline".into());
-        full.redirect = Some("manual".into());
-        full.cache = Some("no-store".into());
-        full.mode = Some("same-origin".into());
-        full.credentials = Some("include".into());
-        full.referrer_policy = Some("no-referrer".into());
+        full.options.redirect = Some("manual".into());
+        full.options.cache = Some("no-store".into());
+        full.options.mode = Some("same-origin".into());
+        full.options.credentials = Some("include".into());
+        full.options.referrer_policy = Some("no-referrer".into());
         full.keepalive = true;
         assert_eq!(
             echo(&client, full.clone().into()).await.unwrap(),

@@ -30,6 +30,17 @@ pub struct RequestInit {
     pub body: Option<Expr>,
     /// `duplex`; capnweb sends `"half"` with every body (a stream body requires it).
     pub duplex: Option<String>,
+    /// The string-valued options after `duplex`.
+    pub options: RequestOptions,
+    /// `keepalive`, sent when true.
+    pub keepalive: Option<bool>,
+}
+
+/// The string-valued options of a Fetch `Request`, each `None` (and omitted on the wire) at
+/// its default. The same struct serves the wire model ([`RequestInit`]) and the value
+/// ([`Request`](crate::value::Request)), so the two cannot drift apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestOptions {
     /// `cache`, sent when not `default`.
     pub cache: Option<String>,
     /// `redirect`, sent when not `follow`.
@@ -44,20 +55,18 @@ pub struct RequestInit {
     pub referrer: Option<String>,
     /// `referrerPolicy`, sent when not empty.
     pub referrer_policy: Option<String>,
-    /// `keepalive`, sent when true.
-    pub keepalive: Option<bool>,
 }
 
-impl RequestInit {
-    /// The string-valued keys, as `(wire name, value)`, in capnweb's order after `duplex`.
+impl RequestOptions {
+    /// The options, as `(wire name, value)`, in capnweb's order.
     ///
     /// ```
-    /// use rpc_core::protocol::RequestInit;
-    /// let init = RequestInit { redirect: Some("manual".into()), ..RequestInit::default() };
-    /// let set: Vec<_> = init.options().filter_map(|(k, v)| Some((k, v.as_deref()?))).collect();
+    /// use rpc_core::protocol::RequestOptions;
+    /// let options = RequestOptions { redirect: Some("manual".into()), ..RequestOptions::default() };
+    /// let set: Vec<_> = options.iter().filter_map(|(k, v)| Some((k, v.as_deref()?))).collect();
     /// assert_eq!(set, [("redirect", "manual")]);
     /// ```
-    pub fn options(&self) -> impl Iterator<Item = (&'static str, &Option<String>)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Option<String>)> {
         [
             ("cache", &self.cache),
             ("redirect", &self.redirect),
@@ -69,27 +78,30 @@ impl RequestInit {
         ]
         .into_iter()
     }
+}
 
+impl RequestInit {
     /// The string-valued option named `key` on the wire, for decoders; `None` for other keys.
     ///
     /// ```
     /// use rpc_core::protocol::RequestInit;
     /// let mut init = RequestInit::default();
     /// *init.option_mut("referrerPolicy").unwrap() = Some("no-referrer".into());
-    /// assert_eq!(init.referrer_policy.as_deref(), Some("no-referrer"));
+    /// assert_eq!(init.options.referrer_policy.as_deref(), Some("no-referrer"));
     /// assert!(init.option_mut("cf").is_none());
     /// ```
     pub fn option_mut(&mut self, key: &str) -> Option<&mut Option<String>> {
+        let options = &mut self.options;
         Some(match key {
             "method" => &mut self.method,
             "duplex" => &mut self.duplex,
-            "cache" => &mut self.cache,
-            "redirect" => &mut self.redirect,
-            "integrity" => &mut self.integrity,
-            "mode" => &mut self.mode,
-            "credentials" => &mut self.credentials,
-            "referrer" => &mut self.referrer,
-            "referrerPolicy" => &mut self.referrer_policy,
+            "cache" => &mut options.cache,
+            "redirect" => &mut options.redirect,
+            "integrity" => &mut options.integrity,
+            "mode" => &mut options.mode,
+            "credentials" => &mut options.credentials,
+            "referrer" => &mut options.referrer,
+            "referrerPolicy" => &mut options.referrer_policy,
             _ => return None,
         })
     }

@@ -9,5 +9,5 @@ mod fetch;
 mod message;
 
 pub use expr::{CallExpr, ErrorExpr, Expr, PathKey, RemapExpr, TypedArrayKind};
-pub use fetch::{RequestExpr, RequestInit, ResponseExpr, is_body_expr};
+pub use fetch::{RequestExpr, RequestInit, RequestOptions, ResponseExpr, is_body_expr};
 pub use message::{Id, Message};

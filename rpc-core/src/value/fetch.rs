@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
 use super::Value;
-use crate::{RpcError, stream::ReadableStream};
+use crate::{RpcError, protocol::RequestOptions, stream::ReadableStream};
 
 /// A JavaScript `URL`, carried as its `href`.
 ///
@@ -268,20 +268,8 @@ pub struct Request {
     pub headers: Headers,
     /// The body, if any.
     pub body: Option<Body>,
-    /// `cache` (`default` when `None`).
-    pub cache: Option<String>,
-    /// `redirect` (`follow` when `None`).
-    pub redirect: Option<String>,
-    /// `integrity` (empty when `None`).
-    pub integrity: Option<String>,
-    /// `mode` (`cors` when `None`).
-    pub mode: Option<String>,
-    /// `credentials` (`same-origin` when `None`).
-    pub credentials: Option<String>,
-    /// `referrer` (`about:client` when `None`).
-    pub referrer: Option<String>,
-    /// `referrerPolicy` (empty when `None`).
-    pub referrer_policy: Option<String>,
+    /// `cache`, `redirect`, `mode` and the other string options, `None` at their defaults.
+    pub options: RequestOptions,
     /// `keepalive`.
     pub keepalive: bool,
 }
@@ -294,13 +282,7 @@ impl Request {
             method: "GET".into(),
             headers: Headers::new(),
             body: None,
-            cache: None,
-            redirect: None,
-            integrity: None,
-            mode: None,
-            credentials: None,
-            referrer: None,
-            referrer_policy: None,
+            options: RequestOptions::default(),
             keepalive: false,
         }
     }

@@ -14,6 +14,7 @@ pub(crate) mod special;
 
 use bytes::Bytes;
 
+pub use crate::protocol::RequestOptions;
 pub use de::from_value;
 pub(crate) use fetch::buffer_stream;
 pub use fetch::{Blob, Body, Headers, Request, Response, Url};

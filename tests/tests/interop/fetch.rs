@@ -39,11 +39,11 @@ pub fn scenarios() -> Vec<Scenario> {
             let mut req = Request::new("https://example.com/x?y=1");
             req.method = "DELETE".into();
             req.headers.append("x-a", "1");
-            req.redirect = Some("manual".into());
-            req.cache = Some("no-store".into());
-            req.credentials = Some("include".into());
-            req.referrer_policy = Some("no-referrer".into());
-            req.integrity = Some("sha256-abc".into());
+            req.options.redirect = Some("manual".into());
+            req.options.cache = Some("no-store".into());
+            req.options.credentials = Some("include".into());
+            req.options.referrer_policy = Some("no-referrer".into());
+            req.options.integrity = Some("sha256-abc".into());
             req.keepalive = true;
             let plain = Request::new("https://example.com/");
             let (got, got_plain) = tokio::join!(

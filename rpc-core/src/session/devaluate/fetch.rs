@@ -34,13 +34,7 @@ impl Devaluator<'_> {
                 // capnweb sends `duplex: "half"` with every body; a stream body requires it.
                 duplex: body.as_ref().map(|_| "half".to_owned()),
                 body,
-                cache: req.cache.clone(),
-                redirect: req.redirect.clone(),
-                integrity: req.integrity.clone(),
-                mode: req.mode.clone(),
-                credentials: req.credentials.clone(),
-                referrer: req.referrer.clone(),
-                referrer_policy: req.referrer_policy.clone(),
+                options: req.options.clone(),
                 keepalive: req.keepalive.then_some(true),
             },
         }))

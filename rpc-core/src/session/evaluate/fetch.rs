@@ -90,10 +90,10 @@ impl Evaluator<'_> {
         }
         for (name, allowed) in REQUEST_ENUMS {
             let value = match name {
-                "cache" => &init.cache,
-                "redirect" => &init.redirect,
-                "mode" => &init.mode,
-                _ => &init.credentials,
+                "cache" => &init.options.cache,
+                "redirect" => &init.options.redirect,
+                "mode" => &init.options.mode,
+                _ => &init.options.credentials,
             };
             if let Some(v) = value.as_deref().filter(|v| !allowed.contains(v)) {
                 return Err(bad(format!("invalid request {name} {v:?}")));
@@ -115,13 +115,7 @@ impl Evaluator<'_> {
             method,
             headers: headers(init.headers)?,
             body,
-            cache: init.cache,
-            redirect: init.redirect,
-            integrity: init.integrity,
-            mode: init.mode,
-            credentials: init.credentials,
-            referrer: init.referrer,
-            referrer_policy: init.referrer_policy,
+            options: init.options,
             keepalive: init.keepalive.unwrap_or(false),
         })
     }

@@ -62,7 +62,7 @@ pub(super) fn request(w: &mut String, req: &RequestExpr) {
         key(w, first, "duplex");
         string(w, duplex);
     }
-    for (name, value) in init.options() {
+    for (name, value) in init.options.iter() {
         if let Some(value) = value {
             key(w, first, name);
             string(w, value);

@@ -18,7 +18,7 @@ pub(super) fn pairs(w: &mut Out, pairs: &[(String, String)]) -> Result<(), TooLo
 
 pub(super) fn request(w: &mut Out, req: &RequestExpr) -> Result<(), TooLong> {
     let init = &req.init;
-    let options = init.options().filter(|(_, v)| v.is_some()).count();
+    let options = init.options.iter().filter(|(_, v)| v.is_some()).count();
     let count = [
         init.method.is_some(),
         init.headers.is_some(),
@@ -49,7 +49,7 @@ pub(super) fn request(w: &mut Out, req: &RequestExpr) -> Result<(), TooLong> {
         str(w, "duplex")?;
         str(w, duplex)?;
     }
-    for (name, value) in init.options() {
+    for (name, value) in init.options.iter() {
         if let Some(value) = value {
             str(w, name)?;
             str(w, value)?;
