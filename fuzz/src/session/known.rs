@@ -77,60 +77,49 @@ impl KnownBugs {
 
 /// Every call in `expr`: its target ID and the readable ends (pipe IDs) in its arguments.
 fn calls_in(expr: &Expr, out: &mut Vec<(Id, Vec<Id>)>) {
-    let mut stack = vec![expr];
-    while let Some(e) = stack.pop() {
-        match e {
-            Expr::Import(call) | Expr::Pipeline(call) => {
-                if let Some(args) = &call.args {
-                    let mut readables = Vec::new();
-                    for arg in args {
-                        readables_in(arg, &mut readables);
-                    }
-                    out.push((call.id, readables));
-                    stack.extend(args);
+    walk(expr, |e| {
+        if let Expr::Import(call) | Expr::Pipeline(call) = e {
+            if let Some(args) = &call.args {
+                let mut readables = Vec::new();
+                for arg in args {
+                    readables_in(arg, &mut readables);
                 }
+                out.push((call.id, readables));
             }
-            Expr::Array(items) => stack.extend(items),
-            Expr::Object(fields) => stack.extend(fields.iter().map(|(_, v)| v)),
-            Expr::Error(err) => stack.extend(err.props.iter().flatten().map(|(_, v)| v)),
-            Expr::Remap(remap) => {
-                stack.extend(&remap.captures);
-                stack.extend(&remap.instructions);
-            }
-            _ => {}
         }
-    }
+    });
 }
 
 /// The IDs of every `["readable", id]` in `expr`.
 fn readables_in(expr: &Expr, out: &mut Vec<Id>) {
-    let mut stack = vec![expr];
-    while let Some(e) = stack.pop() {
-        match e {
-            Expr::Readable(id) => out.push(*id),
-            Expr::Array(items) => stack.extend(items),
-            Expr::Object(fields) => stack.extend(fields.iter().map(|(_, v)| v)),
-            Expr::Error(err) => stack.extend(err.props.iter().flatten().map(|(_, v)| v)),
-            Expr::Import(call) | Expr::Pipeline(call) => stack.extend(call.args.iter().flatten()),
-            Expr::Remap(remap) => {
-                stack.extend(&remap.captures);
-                stack.extend(&remap.instructions);
-            }
-            _ => {}
+    walk(expr, |e| {
+        if let Expr::Readable(id) = e {
+            out.push(*id);
         }
-    }
+    });
 }
 
 /// The IDs of every `["promise", id]` in `expr`.
 fn promises_in(expr: &Expr, out: &mut Vec<Id>) {
+    walk(expr, |e| {
+        if let Expr::Promise(id) = e {
+            out.push(*id);
+        }
+    });
+}
+
+/// Visits `expr` and every expression inside it (call arguments, array items, object fields,
+/// error properties, a remap's captures and instructions), without recursion: fuzz inputs nest
+/// deeply.
+fn walk<'a>(expr: &'a Expr, mut visit: impl FnMut(&'a Expr)) {
     let mut stack = vec![expr];
     while let Some(e) = stack.pop() {
+        visit(e);
         match e {
-            Expr::Promise(id) => out.push(*id),
+            Expr::Import(call) | Expr::Pipeline(call) => stack.extend(call.args.iter().flatten()),
             Expr::Array(items) => stack.extend(items),
             Expr::Object(fields) => stack.extend(fields.iter().map(|(_, v)| v)),
             Expr::Error(err) => stack.extend(err.props.iter().flatten().map(|(_, v)| v)),
-            Expr::Import(call) | Expr::Pipeline(call) => stack.extend(call.args.iter().flatten()),
             Expr::Remap(remap) => {
                 stack.extend(&remap.captures);
                 stack.extend(&remap.instructions);
