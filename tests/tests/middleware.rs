@@ -17,8 +17,8 @@ use rpc_core::{
     codec::Codec,
     deadline,
     middleware::{
-        CallInfo, CallRequest, InboundService, MethodCounts, MetricsLayer, OutboundRequest,
-        PolicyLayer, TraceLayer,
+        CallCounts, CallInfo, CallRequest, InboundService, MethodCounts, MetricsLayer,
+        OutboundRequest, PolicyLayer, TraceLayer,
     },
 };
 use rpc_transports::memory;
@@ -29,6 +29,12 @@ use tests::{
 };
 
 use tower::{Layer, Service};
+
+/// `(calls, errors)` of a `Calculator` method.
+fn tally(counts: &CallCounts, method: &str) -> (u64, u64) {
+    let MethodCounts { calls, errors } = counts.get("Calculator", method);
+    (calls, errors)
+}
 
 /// A calculator served with `configure` applied to the server's builder.
 fn served(
@@ -290,21 +296,9 @@ async fn metrics_count_calls_and_errors_per_method() {
         calc.add(1, 2).await.unwrap();
         calc.add(3, 4).await.unwrap();
         calc.fail("no").await.unwrap_err();
-        assert_eq!(
-            counts.get("Calculator", "add"),
-            MethodCounts {
-                calls: 2,
-                errors: 0
-            }
-        );
-        assert_eq!(
-            counts.get("Calculator", "fail"),
-            MethodCounts {
-                calls: 1,
-                errors: 1
-            }
-        );
-        assert_eq!(counts.get("Calculator", "square"), MethodCounts::default());
+        assert_eq!(tally(&counts, "add"), (2, 0));
+        assert_eq!(tally(&counts, "fail"), (1, 1));
+        assert_eq!(tally(&counts, "square"), (0, 0));
         assert_eq!(
             *records.lock().unwrap(),
             vec![
@@ -326,27 +320,9 @@ async fn a_layered_client_counts_and_traces_its_own_calls() {
     assert_eq!(counted.square(counted.add(1, 1)).await.unwrap(), 4);
     counted.fail("x").await.unwrap_err();
     let counts = metrics.counts();
-    assert_eq!(
-        counts.get("Calculator", "add"),
-        MethodCounts {
-            calls: 2,
-            errors: 0
-        }
-    );
-    assert_eq!(
-        counts.get("Calculator", "square"),
-        MethodCounts {
-            calls: 1,
-            errors: 0
-        }
-    );
-    assert_eq!(
-        counts.get("Calculator", "fail"),
-        MethodCounts {
-            calls: 1,
-            errors: 1
-        }
-    );
+    assert_eq!(tally(&counts, "add"), (2, 0));
+    assert_eq!(tally(&counts, "square"), (1, 0));
+    assert_eq!(tally(&counts, "fail"), (1, 1));
 }
 
 /// Retries a call once when it fails with a `Transient` error: for idempotent methods only.
@@ -546,19 +522,7 @@ async fn http_servers_apply_the_session_setup_to_batch_and_websocket_sessions() 
     assert_eq!(calc.square(9).await.unwrap(), 81);
 
     // Denied calls never reach the metrics layer inside the policy.
-    assert_eq!(
-        counts.get("Calculator", "add"),
-        MethodCounts {
-            calls: 1,
-            errors: 0
-        }
-    );
-    assert_eq!(
-        counts.get("Calculator", "square"),
-        MethodCounts {
-            calls: 1,
-            errors: 0
-        }
-    );
-    assert_eq!(counts.get("Calculator", "explode"), MethodCounts::default());
+    assert_eq!(tally(&counts, "add"), (1, 0));
+    assert_eq!(tally(&counts, "square"), (1, 0));
+    assert_eq!(tally(&counts, "explode"), (0, 0));
 }
