@@ -119,7 +119,7 @@ fn call_method(
                 Hook::Local(t) => match crate::reflect::intercept(t.as_ref(), &name, peer.as_ref())
                 {
                     Some(answer) => answer,
-                    None => match peer {
+                    None => match peer.filter(PeerCall::is_layered) {
                         Some(peer) => peer.dispatch(t, Some(name), args).await,
                         None => catch_panic(t.clone().call(&name, args)).await,
                     },
@@ -137,7 +137,7 @@ fn call_function(value: Value, args: Vec<Value>, peer: Option<PeerCall>) -> BoxO
         match value {
             Value::Promise(p) => call_function(p.resolve().await?, args, peer).await,
             Value::Stub(stub) => match &stub.0 {
-                Hook::Local(t) => match peer {
+                Hook::Local(t) => match peer.filter(PeerCall::is_layered) {
                     Some(peer) => peer.dispatch(t, None, args).await,
                     None => catch_panic(t.clone().call_as_function(args)).await,
                 },

@@ -88,6 +88,12 @@ pub(crate) struct PeerCall {
 }
 
 impl PeerCall {
+    /// Whether the session has inbound layers. Without them a call goes straight to the
+    /// object, skipping [`dispatch`](Self::dispatch)'s extra future.
+    pub(crate) fn is_layered(&self) -> bool {
+        self.shared.inbound.is_some()
+    }
+
     /// Calls `method` (or the object itself) on a local `target`.
     pub(crate) async fn dispatch(
         &self,

@@ -137,10 +137,13 @@ impl<'a> Evaluator<'a> {
                     stub,
                 ))))
             }
-            other => match self.fetch(other)? {
-                Ok(value) => value,
-                Err(scalar_expr) => scalar(scalar_expr)?,
-            },
+            // Matched by name so that plain scalars, the common case, skip the Fetch checks.
+            fetch @ (Expr::Url(_)
+            | Expr::Headers(_)
+            | Expr::Request(_)
+            | Expr::Response(_)
+            | Expr::Blob { .. }) => self.fetch(fetch)?,
+            other => scalar(other)?,
         })
     }
 

@@ -60,14 +60,15 @@ fn is_token(s: &str) -> bool {
 
 impl Evaluator<'_> {
     /// `url`, `headers`, `request`, `response` or `blob`; any other expression is handed back.
-    pub(super) fn fetch(&mut self, expr: Expr) -> Result<Result<Value, Expr>, RpcError> {
-        Ok(Ok(match plain(expr)? {
+    /// A Fetch value: `url`, `headers`, `request`, `response` or `blob`.
+    pub(super) fn fetch(&mut self, expr: Expr) -> Result<Value, RpcError> {
+        Ok(match plain(expr)? {
             Ok(value) => value,
             Err(Expr::Request(req)) => Value::Request(Box::new(self.request(*req)?)),
             Err(Expr::Response(resp)) => Value::Response(Box::new(self.response(*resp)?)),
             Err(Expr::Blob { mime, pipe }) => self.blob(mime, pipe)?,
-            Err(other) => return Ok(Err(other)),
-        }))
+            Err(other) => return Err(bad(format!("not a Fetch value: {other:?}"))),
+        })
     }
 
     fn body(&mut self, body: Expr) -> Result<Option<Body>, RpcError> {
