@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Smoke-fuzzes every target from the checked-in seed corpus (copied to a temporary directory, so
-# the repository is not modified). Fails if any target crashes, hangs or runs out of memory; the
+# Smoke-fuzzes every target from the checked-in corpus, the seeds in corpus/ and earlier runs'
+# finds in found/ (copied to a temporary directory, so the repository is not modified). Fails if any target crashes, hangs or runs out of memory; the
 # crashing input is kept in fuzz/artifacts/TARGET/ (git-ignored) and printed in base64.
 #
 # By default the run is reproducible, as CI needs: every corpus input, then a fixed number of
@@ -61,7 +61,12 @@ for target in "${targets[@]}"; do
         echo "== fuzzing $target: the corpus, then $runs runs from seed $seed"
     fi
     mkdir -p "$work/$target" "artifacts/$target"
+    # The seeds made from capnweb's frames, and what earlier fuzzing runs found (kept apart:
+    # make-corpus.sh regenerates the seeds and would drop anything else in their folder).
     cp corpus/"$target"/* "$work/$target/"
+    if [ -d found/"$target" ]; then
+        cp found/"$target"/* "$work/$target/"
+    fi
     log="$work/$target.log"
     if cargo fuzz run "$target" "$work/$target" -- \
         "${budget[@]}" -timeout=20 -rss_limit_mb=2048 -detect_leaks="$detect_leaks" \
