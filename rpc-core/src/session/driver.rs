@@ -6,7 +6,7 @@
 //! and no lock around a split transport.
 
 use std::{
-    future::poll_fn,
+    future::{Future, poll_fn},
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
@@ -19,11 +19,16 @@ use super::{
     inbound,
     shared::{Command, Outbound, SessionShared},
 };
-use crate::{Frame, RpcError, Transport, codec::Codec};
+use crate::{Frame, RpcError, Transport, codec::Codec, protocol::Message};
 
 /// Frames handled before the queued replies are written: under load, replies to a burst of
 /// calls share one write, while a burst cannot delay replies for long.
 const READ_BURST: usize = 64;
+
+/// How long `release` messages with nothing else to send may wait for company. A release is
+/// never urgent, and the caller that dropped a result usually makes its next call at once: the
+/// release then rides in the same write, and the peer wakes once per call rather than twice.
+const RELEASE_DELAY: Duration = Duration::from_millis(1);
 
 /// Runs the session on `transport` until it ends.
 pub(crate) async fn run<T: Transport>(
@@ -43,7 +48,11 @@ pub(crate) async fn run<T: Transport>(
         heartbeat: Heartbeat::new(keepalive),
         reading: true,
         held: None,
+        held_release: false,
         unflushed: false,
+        releases_only: false,
+        release_delay: Box::pin(tokio::time::sleep(Duration::ZERO)),
+        release_armed: false,
         closing: false,
     };
     poll_fn(|cx| driver.poll(cx)).await
@@ -60,8 +69,16 @@ struct Driver<T> {
     reading: bool,
     /// An encoded frame waiting for the transport to accept it.
     held: Option<Frame>,
+    /// The held frame is a `release`.
+    held_release: bool,
     /// Frames were accepted since the last flush.
     unflushed: bool,
+    /// Every frame accepted since the last flush is a `release` (see [`RELEASE_DELAY`]).
+    releases_only: bool,
+    /// Flushes releases-only output once [`RELEASE_DELAY`] has passed.
+    release_delay: Pin<Box<tokio::time::Sleep>>,
+    /// `release_delay` is set for the output waiting now.
+    release_armed: bool,
     /// The close frame has been taken from the queue: nothing more is sent after it.
     closing: bool,
 }
@@ -199,7 +216,11 @@ impl<T: Transport> Driver<T> {
                     Poll::Ready(Ok(())) => {
                         let close = matches!(frame, Frame::Close(_));
                         match sink.start_send(frame) {
-                            Ok(()) => self.unflushed = true,
+                            Ok(()) => {
+                                self.releases_only =
+                                    self.held_release && (self.releases_only || !self.unflushed);
+                                self.unflushed = true;
+                            }
                             // The session is over anyway: just close.
                             Err(_) if close => {}
                             Err(e) => return self.fail(format!("the connection failed: {e}")),
@@ -220,6 +241,7 @@ impl<T: Transport> Driver<T> {
             }
             match self.outbound.poll_recv(cx) {
                 Poll::Ready(Some(Outbound::Message(message))) => {
+                    self.held_release = matches!(message, Message::Release(..));
                     match self.codec.encode(&message) {
                         Ok(frame) => self.held = Some(frame),
                         Err(e) => {
@@ -229,6 +251,7 @@ impl<T: Transport> Driver<T> {
                     }
                 }
                 Poll::Ready(Some(Outbound::Close(reason))) => {
+                    self.held_release = false;
                     self.held = Some(Frame::Close(reason));
                     self.closing = true;
                     self.reading = false;
@@ -238,7 +261,18 @@ impl<T: Transport> Driver<T> {
                 Poll::Pending => break,
             }
         }
+        if self.unflushed && self.releases_only && self.reading && !self.closing {
+            if !self.release_armed {
+                let at = Instant::now() + RELEASE_DELAY;
+                self.release_delay.as_mut().reset(at);
+                self.release_armed = true;
+            }
+            if self.release_delay.as_mut().poll(cx).is_pending() {
+                return Done::No;
+            }
+        }
         if self.unflushed {
+            self.release_armed = false;
             match Pin::new(&mut self.transport).poll_flush(cx) {
                 Poll::Ready(Ok(())) => self.unflushed = false,
                 Poll::Ready(Err(e)) if !self.closing => {
