@@ -389,18 +389,14 @@ async fn client(
                     Ok(())
                 }
             };
-            chain().await?;
-            let start = Instant::now();
-            for _ in 0..p.n {
-                chain().await?;
-            }
-            harness::pipeline_fields(
+            harness::time_chains(
                 p.n,
                 depth,
-                start.elapsed(),
                 rtt,
                 "number(1) -> plus(1) x (depth-2) -> get(), promise pipelining on capabilities",
+                chain,
             )
+            .await?
         }
         Workload::Callback => {
             let api = connect(addr).await?;

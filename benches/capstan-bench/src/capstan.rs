@@ -214,18 +214,14 @@ pub async fn run(flavor: Flavor, workload: Workload, p: &Params) -> Res<Outcome>
                 }
                 Ok(())
             };
-            chain().await?;
-            let start = Instant::now();
-            for _ in 0..p.n {
-                chain().await?;
-            }
-            harness::pipeline_fields(
+            harness::time_chains(
                 p.n,
                 depth,
-                start.elapsed(),
                 rtt,
                 "number(1) -> plus(1) x (depth-2) -> get(), promise pipelining",
+                chain,
             )
+            .await?
         }
         Workload::Callback => {
             let session = connect(flavor, addr).await?;

@@ -224,6 +224,33 @@ pub fn pipeline_fields(
     m
 }
 
+/// Runs one warm-up chain, then times `chains` more, and reports them as pipeline fields: the
+/// pipeline workload of every subject, which differ only in how a chain is made.
+pub async fn time_chains<F, Fut>(
+    chains: u64,
+    depth: usize,
+    proxy_rtt: Duration,
+    note: &str,
+    mut chain: F,
+) -> Res<Map<String, Value>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Res<()>>,
+{
+    chain().await?;
+    let start = Instant::now();
+    for _ in 0..chains {
+        chain().await?;
+    }
+    Ok(pipeline_fields(
+        chains,
+        depth,
+        start.elapsed(),
+        proxy_rtt,
+        note,
+    ))
+}
+
 /// Fields of the connections workload: `n` connections grew RSS from `before_kb` to `after_kb`.
 pub fn connection_fields(n: u64, before_kb: u64, after_kb: u64, note: &str) -> Map<String, Value> {
     let mut m = Map::new();

@@ -261,18 +261,14 @@ pub async fn run(workload: Workload, p: &Params) -> Res<Outcome> {
                 }
                 Ok(())
             };
-            chain().await?;
-            let start = Instant::now();
-            for _ in 0..p.n {
-                chain().await?;
-            }
-            harness::pipeline_fields(
+            harness::time_chains(
                 p.n,
                 p.depth,
-                start.elapsed(),
                 rtt,
                 "no pipelining: depth dependent add calls, one round trip each",
+                chain,
             )
+            .await?
         }
         Workload::Callback => {
             // The server pings the client, which answers x+1: the server times each.

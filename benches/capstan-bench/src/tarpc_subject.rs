@@ -122,18 +122,14 @@ pub async fn run(workload: Workload, p: &Params) -> Res<Outcome> {
                 }
                 Ok(())
             };
-            chain().await?;
-            let start = Instant::now();
-            for _ in 0..p.n {
-                chain().await?;
-            }
-            harness::pipeline_fields(
+            harness::time_chains(
                 p.n,
                 p.depth,
-                start.elapsed(),
                 rtt,
                 "no pipelining in tarpc: depth dependent add calls, one round trip each",
+                chain,
             )
+            .await?
         }
         Workload::Connections => {
             let addr = start_server().await?;
