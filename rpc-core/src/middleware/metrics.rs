@@ -3,8 +3,6 @@
 use std::{
     collections::BTreeMap,
     fmt,
-    future::Future,
-    pin::Pin,
     sync::{Arc, Mutex},
     task::{Context, Poll},
     time::Duration,
@@ -14,7 +12,7 @@ use tokio::time::Instant;
 use tower::{Layer, Service};
 
 use super::{CallInfo, error::poll_inner, into_rpc_error};
-use crate::{ErrorKind, RpcError, Value};
+use crate::{CallFuture, ErrorKind, RpcError, Value};
 
 /// Which way a call goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -178,7 +176,7 @@ where
 {
     type Response = Value;
     type Error = RpcError;
-    type Future = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
+    type Future = CallFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RpcError>> {
         poll_inner(&mut self.inner, cx)

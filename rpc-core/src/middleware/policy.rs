@@ -2,8 +2,6 @@
 
 use std::{
     fmt,
-    future::Future,
-    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
@@ -11,7 +9,7 @@ use std::{
 use tower::{Layer, Service};
 
 use super::{CallInfo, error::poll_inner, into_rpc_error};
-use crate::{RpcError, Value};
+use crate::{CallFuture, RpcError, Value};
 
 type Rule = dyn Fn(&dyn CallInfo) -> Result<(), RpcError> + Send + Sync;
 
@@ -125,7 +123,7 @@ where
 {
     type Response = Value;
     type Error = RpcError;
-    type Future = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
+    type Future = CallFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RpcError>> {
         poll_inner(&mut self.inner, cx)

@@ -1,17 +1,13 @@
 //! `TraceLayer`: a `tracing` span per call.
 
-use std::{
-    future::Future,
-    pin::Pin,
-    task::{Context, Poll},
-};
+use std::task::{Context, Poll};
 
 use tokio::time::Instant;
 use tower::{Layer, Service};
 use tracing::{Instrument, field};
 
 use super::{CallInfo, error::poll_inner, into_rpc_error};
-use crate::{RpcError, Value};
+use crate::{CallFuture, RpcError, Value};
 
 /// Wraps each call in a `tracing` span named `rpc.call`.
 ///
@@ -69,7 +65,7 @@ where
 {
     type Response = Value;
     type Error = RpcError;
-    type Future = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
+    type Future = CallFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RpcError>> {
         poll_inner(&mut self.inner, cx)
