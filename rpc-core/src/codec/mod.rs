@@ -6,7 +6,7 @@
 
 mod auto;
 mod json;
-mod msgpack;
+pub(crate) mod msgpack;
 mod shared;
 
 pub use auto::Auto;

@@ -4,8 +4,6 @@ mod fetch;
 
 use std::sync::Arc;
 
-use futures::StreamExt;
-
 use super::{
     shared::{ImportRef, SessionShared, SessionState},
     tables::{ExportEntry, ExportKind, ImportEntry, next_generation},
@@ -131,8 +129,7 @@ impl<'a> Devaluator<'a> {
     /// pipe takes the next push ID), then `["readable", id]`, and a pump writing into it.
     fn readable(&mut self, stream: &ReadableStream) -> Expr {
         let chunks = stream.take().unwrap_or_else(|| {
-            let used = RpcError::type_error("this stream was already read or sent");
-            futures::stream::once(async move { Err(used) }).boxed()
+            Chunks::failed(RpcError::type_error("this stream was already read or sent"))
         });
         let id = self.state.next_push;
         self.state.next_push += 1;
@@ -162,10 +159,10 @@ impl<'a> Devaluator<'a> {
         let queue = match &sink.0 {
             WritableKind::Local(queue) => queue.clone(),
             WritableKind::Remote(writer) => {
-                let queue = ChunkQueue::new(self.shared.limits.max_stream_buffer_bytes);
+                let queue = ChunkQueue::new(&self.shared.limits);
                 self.deferred
                     .pumps
-                    .push((writer.clone(), queue.reader().boxed()));
+                    .push((writer.clone(), Chunks::new(queue.reader())));
                 queue
             }
         };

@@ -4,8 +4,6 @@ mod fetch;
 
 use std::sync::Arc;
 
-use futures::StreamExt;
-
 use super::{
     shared::{ImportRef, SessionShared, SessionState},
     tables::{ExportKind, ImportEntry, ImportResult, next_generation},
@@ -17,7 +15,7 @@ use crate::{
     promise::Source,
     protocol::{CallExpr, Expr, Id, PathKey, RemapExpr},
     remap::Mapper,
-    stream::{ReadableStream, RemoteWriter, SinkTarget, WritableKind, WritableStream},
+    stream::{Chunks, ReadableStream, RemoteWriter, SinkTarget, WritableKind, WritableStream},
     value::{BigInt, Object, Value},
 };
 
@@ -198,7 +196,7 @@ impl<'a> Evaluator<'a> {
                 "ID {id} is not a pipe whose readable end is unused"
             ))
         })?;
-        Ok(ReadableStream::from_origin(reader.boxed(), origin))
+        Ok(ReadableStream::from_origin(Chunks::new(reader), origin))
     }
 
     /// The peer exports a promise it will resolve unprompted.

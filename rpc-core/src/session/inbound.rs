@@ -55,7 +55,7 @@ fn pipe(shared: &Arc<SessionShared>) -> Result<(), RpcError> {
     check_exports(shared, st.exports.len())?;
     let id = st.peer_next_push;
     st.peer_next_push += 1;
-    let pipe = SinkTarget::pipe(shared.limits.max_stream_buffer_bytes);
+    let pipe = SinkTarget::pipe(&shared.limits);
     st.exports.insert(
         id,
         ExportEntry {

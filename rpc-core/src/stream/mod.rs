@@ -10,27 +10,24 @@
 //! Flow control is a byte window on the writer: each chunk is acknowledged once the reader has
 //! taken it, and the writer waits while unacknowledged bytes fill the window
 //! ([`Limits::stream_window_bytes`](crate::Limits)). Between Capstan peers, many small items
-//! travel in one message.
+//! travel in one message, and items that are plain data travel packed: serialized straight into one
+//! MessagePack buffer and read straight out of it, with no value tree per item.
 
+mod packed;
 mod pump;
 mod queue;
 mod readable;
 mod sink;
 mod size;
+mod source;
 mod target;
 mod writer;
-
-use futures::stream::BoxStream;
 
 pub(crate) use pump::pump;
 pub(crate) use queue::ChunkQueue;
 pub use readable::{ReadableStream, RpcStream, StreamSender};
 pub(crate) use sink::WritableKind;
 pub use sink::{RpcSink, WritableStream};
+pub(crate) use source::Chunks;
 pub(crate) use target::SinkTarget;
 pub(crate) use writer::RemoteWriter;
-
-use crate::{RpcError, value::Value};
-
-/// Chunks as they flow: values, or the error that ended the stream.
-pub(crate) type Chunks = BoxStream<'static, Result<Value, RpcError>>;

@@ -8,25 +8,26 @@
 
 use std::{
     collections::VecDeque,
-    pin::Pin,
     sync::{Arc, Mutex, MutexGuard},
     task::{Context, Poll, Waker},
 };
 
-use futures::Stream;
+use super::{
+    packed::PackedRun,
+    size::approx_size,
+    source::{Chunk, ChunkSource},
+};
+use crate::{Limits, RpcError, pending::Settler, value::Value};
 
-use super::size::approx_size;
-use crate::{RpcError, pending::Settler, value::Value};
-
-struct Chunk {
-    value: Value,
+struct Queued {
+    chunk: Chunk,
     size: usize,
     ack: Option<Settler>,
 }
 
 #[derive(Default)]
 struct State {
-    chunks: VecDeque<Chunk>,
+    chunks: VecDeque<Queued>,
     buffered: usize,
     /// How the stream ended, once the writer closed or aborted it.
     end: Option<Result<(), RpcError>>,
@@ -45,14 +46,23 @@ const HIGH_WATER_MARK: usize = 64 * 1024;
 pub(crate) struct ChunkQueue {
     state: Arc<Mutex<State>>,
     max_buffered: usize,
+    max_depth: usize,
 }
 
 impl ChunkQueue {
-    pub(crate) fn new(max_buffered: usize) -> Self {
+    /// A queue holding at most `limits.max_stream_buffer_bytes`, taking packed runs nested at
+    /// most `limits.max_depth` deep.
+    pub(crate) fn new(limits: &Limits) -> Self {
         ChunkQueue {
             state: Arc::default(),
-            max_buffered,
+            max_buffered: limits.max_stream_buffer_bytes,
+            max_depth: limits.max_depth,
         }
+    }
+
+    /// How deep a packed item written here may nest.
+    pub(crate) fn max_depth(&self) -> usize {
+        self.max_depth
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -68,6 +78,21 @@ impl ChunkQueue {
     /// fails if it never will). The batch is accepted or refused whole.
     pub(crate) fn write_many(&self, values: Vec<Value>, ack: Option<Settler>) {
         let size: usize = values.iter().map(approx_size).sum();
+        self.write_chunks(values.into_iter().map(Chunk::Value), size, ack)
+    }
+
+    /// Queues a run of packed items; `ack` settles when the reader takes it.
+    pub(crate) fn write_packed(&self, run: PackedRun, ack: Option<Settler>) {
+        let size = run.size();
+        self.write_chunks(std::iter::once(Chunk::Packed(run)), size, ack)
+    }
+
+    fn write_chunks(
+        &self,
+        chunks: impl ExactSizeIterator<Item = Chunk>,
+        size: usize,
+        ack: Option<Settler>,
+    ) {
         let mut st = self.lock();
         let refusal = if st.canceled {
             Some(RpcError::canceled("the reader cancelled the stream"))
@@ -96,15 +121,15 @@ impl ChunkQueue {
         };
         // The batch's size and acknowledgement ride on its last chunk: the reader accounts
         // for the batch once it has taken all of it.
-        let last = values.len().saturating_sub(1);
-        st.chunks.reserve(values.len());
-        for (i, value) in values.into_iter().enumerate() {
+        let last = chunks.len().saturating_sub(1);
+        st.chunks.reserve(chunks.len());
+        for (i, chunk) in chunks.enumerate() {
             let (size, ack) = if i == last {
                 (size, ack.take())
             } else {
                 (0, None)
             };
-            st.chunks.push_back(Chunk { value, size, ack });
+            st.chunks.push_back(Queued { chunk, size, ack });
         }
         let waker = st.reader.take();
         drop(st);
@@ -160,37 +185,40 @@ impl ChunkQueue {
 pub(crate) struct ChunkReader {
     queue: ChunkQueue,
     /// Chunks taken from the queue, not yet handed out.
-    local: VecDeque<Chunk>,
+    local: VecDeque<Queued>,
     /// Sizes of chunks handed out since the last refill.
     taken: usize,
 }
 
 impl ChunkReader {
-    fn hand_out(&mut self) -> Option<Value> {
-        let chunk = self.local.pop_front()?;
-        self.taken += chunk.size;
-        if let Some(ack) = chunk.ack {
+    fn hand_out(&mut self) -> Option<Chunk> {
+        let queued = self.local.pop_front()?;
+        self.taken += queued.size;
+        if let Some(ack) = queued.ack {
             ack.settle(Ok(Value::Undefined));
         }
-        Some(chunk.value)
+        Some(queued.chunk)
     }
 }
 
-impl Stream for ChunkReader {
-    type Item = Result<Value, RpcError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if let Some(value) = this.hand_out() {
-            return Poll::Ready(Some(Ok(value)));
+/// Runs are handed out whole whatever `pack` says: [`Chunks`](super::Chunks) unpacks them for a
+/// reader that wants values.
+impl ChunkSource for ChunkReader {
+    fn poll_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+        _pack: Option<usize>,
+    ) -> Poll<Option<Result<Chunk, RpcError>>> {
+        if let Some(chunk) = self.hand_out() {
+            return Poll::Ready(Some(Ok(chunk)));
         }
-        let mut st = this.queue.lock();
-        st.buffered -= std::mem::take(&mut this.taken);
+        let mut st = self.queue.lock();
+        st.buffered -= std::mem::take(&mut self.taken);
         if !st.chunks.is_empty() {
-            std::mem::swap(&mut st.chunks, &mut this.local);
+            std::mem::swap(&mut st.chunks, &mut self.local);
             drop(st);
-            let value = this.hand_out().expect("just refilled");
-            return Poll::Ready(Some(Ok(value)));
+            let chunk = self.hand_out().expect("just refilled");
+            return Poll::Ready(Some(Ok(chunk)));
         }
         if st.finished {
             return Poll::Ready(None);
@@ -216,8 +244,8 @@ impl Drop for ChunkReader {
             st.buffered = 0;
             std::mem::take(&mut st.chunks)
         };
-        for chunk in std::mem::take(&mut self.local).into_iter().chain(queued) {
-            if let Some(ack) = chunk.ack {
+        for queued in std::mem::take(&mut self.local).into_iter().chain(queued) {
+            if let Some(ack) = queued.ack {
                 ack.settle(Err(RpcError::canceled("the reader cancelled the stream")));
             }
         }

@@ -11,10 +11,10 @@ use futures::{Stream, StreamExt};
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::mpsc;
 
-use super::Chunks;
+use super::{Chunks, source::Next};
 use crate::{
     RpcError,
-    value::{Value, from_value, to_value},
+    value::{Value, to_value},
 };
 
 /// The untyped handle inside a [`Value::Readable`]. Its chunks can be taken once: to be read
@@ -96,8 +96,7 @@ impl<T: Serialize + Send + 'static> RpcStream<T> {
 
     /// A stream of the items of `items`; an `Err` ends it with that error.
     pub fn from_results(items: impl Stream<Item = Result<T, RpcError>> + Send + 'static) -> Self {
-        let chunks = items.map(|item| item.and_then(|v| to_value(&v)));
-        Self::from_handle(ReadableStream::new(chunks.boxed()))
+        Self::from_handle(ReadableStream::new(Chunks::items(items)))
     }
 }
 
@@ -136,7 +135,7 @@ impl<T> RpcStream<T> {
                 tx,
                 _items: PhantomData,
             },
-            Self::from_handle(ReadableStream::new(chunks.boxed())),
+            Self::from_handle(ReadableStream::new(Chunks::values(chunks))),
         )
     }
 }
@@ -172,17 +171,16 @@ impl<T: DeserializeOwned> Stream for RpcStream<T> {
             }
         }
         let chunks = self.reading.as_mut().expect("set above");
-        match chunks.poll_next_unpin(cx) {
-            Poll::Ready(Some(Ok(v))) => Poll::Ready(Some(from_value(v))),
-            Poll::Ready(Some(Err(e))) => {
+        match std::task::ready!(chunks.poll_item(cx)) {
+            Next::Item(item) => Poll::Ready(Some(item)),
+            Next::Failed(e) => {
                 self.done = true;
                 Poll::Ready(Some(Err(e)))
             }
-            Poll::Ready(None) => {
+            Next::End => {
                 self.done = true;
                 Poll::Ready(None)
             }
-            Poll::Pending => Poll::Pending,
         }
     }
 }

@@ -7,10 +7,10 @@ use std::{
     task::{Context, Poll},
 };
 
-use futures::{Sink, StreamExt};
+use futures::Sink;
 use serde::Serialize;
 
-use super::{ChunkQueue, RemoteWriter, RpcStream, readable::ReadableStream};
+use super::{ChunkQueue, Chunks, RemoteWriter, RpcStream, readable::ReadableStream};
 use crate::{
     Limits, RpcError,
     value::{Value, to_value},
@@ -84,8 +84,8 @@ impl<T> std::fmt::Debug for RpcSink<T> {
 impl<T> RpcSink<T> {
     /// A sink and the stream of what is written into it.
     pub fn channel() -> (RpcSink<T>, RpcStream<T>) {
-        let queue = ChunkQueue::new(Limits::default().max_stream_buffer_bytes);
-        let stream = RpcStream::from_handle(ReadableStream::new(queue.reader().boxed()));
+        let queue = ChunkQueue::new(&Limits::default());
+        let stream = RpcStream::from_handle(ReadableStream::new(Chunks::new(queue.reader())));
         (
             Self::from_handle(WritableStream(WritableKind::Local(queue))),
             stream,

@@ -6,8 +6,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::queue::{ChunkQueue, ChunkReader};
-use crate::{CallFuture, RpcError, RpcTarget, pending::Pending, value::Value};
+use super::{
+    packed::PackedRun,
+    queue::{ChunkQueue, ChunkReader},
+};
+use crate::{CallFuture, Limits, RpcError, RpcTarget, pending::Pending, value::Value};
 
 /// Where a peer's stream writes land.
 pub(crate) struct SinkTarget {
@@ -26,8 +29,8 @@ impl SinkTarget {
     }
 
     /// The writable end of a new pipe; its readable end waits for [`SinkTarget::take_reader`].
-    pub(crate) fn pipe(max_buffered: usize) -> Self {
-        let queue = ChunkQueue::new(max_buffered);
+    pub(crate) fn pipe(limits: &Limits) -> Self {
+        let queue = ChunkQueue::new(limits);
         let reader = queue.reader();
         SinkTarget {
             queue,
@@ -63,6 +66,29 @@ impl SinkTarget {
         self.queue.write_many(chunks, Some(ack.settler()));
         Box::pin(async move { ack.wait().await })
     }
+
+    /// `writePacked(bytes, count)`: a run of plain items from a Capstan peer, checked whole
+    /// before any of it is queued.
+    fn write_packed(&self, bytes: Option<Value>, count: Option<Value>) -> CallFuture {
+        let run = match (bytes, count) {
+            (Some(Value::Bytes(bytes, None)), Some(Value::Int(count)))
+                if count > 0 && usize::try_from(count).is_ok_and(|n| n <= bytes.len()) =>
+            {
+                PackedRun::check(bytes, count as usize, self.queue.max_depth())
+            }
+            _ => Err(RpcError::type_error(
+                "writePacked takes bytes and a count of items between 1 and their length",
+            )),
+        };
+        match run {
+            Ok(run) => {
+                let ack = Pending::new();
+                self.queue.write_packed(run, Some(ack.settler()));
+                Box::pin(async move { ack.wait().await })
+            }
+            Err(error) => Box::pin(std::future::ready(Err(error))),
+        }
+    }
 }
 
 fn holds_itself(value: &Value, queue: usize) -> bool {
@@ -90,6 +116,10 @@ impl RpcTarget for SinkTarget {
                     "writeMany takes an array of chunks",
                 )))),
             },
+            "writePacked" => {
+                let bytes = args.next();
+                self.write_packed(bytes, args.next())
+            }
             "close" => {
                 self.queue.end(Ok(()));
                 Box::pin(std::future::ready(Ok(Value::Undefined)))

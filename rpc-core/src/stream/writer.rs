@@ -6,7 +6,7 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use super::size::approx_size;
+use super::{packed::PackedRun, size::approx_size};
 use crate::{RpcError, Stub, pending::Pending, stub::Hook, value::Value};
 
 /// What one write message counts for in the window beyond its chunks' bytes.
@@ -146,15 +146,31 @@ impl RemoteWriter {
 
     /// [`RemoteWriter::send`], for a caller that has already summed the chunks' sizes.
     pub(crate) fn send_sized(&self, mut chunks: Vec<Value>, size: usize) {
+        if chunks.len() == 1 {
+            self.send_call(size, "write", vec![chunks.pop().expect("one chunk")])
+        } else {
+            self.send_call(size, "writeMany", vec![Value::Array(chunks)])
+        }
+    }
+
+    /// Sends a run of packed items as one message (only to a Capstan peer).
+    pub(crate) fn send_packed(&self, run: PackedRun) {
+        let size = run.size();
+        let (bytes, count) = run.into_parts();
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        self.send_call(
+            size,
+            "writePacked",
+            vec![Value::Bytes(bytes, None), Value::Int(count)],
+        )
+    }
+
+    fn send_call(&self, size: usize, method: &str, args: Vec<Value>) {
         // Each message also costs the reader a table entry until acknowledged, so tiny chunks
         // are charged a per-message overhead: the window then bounds messages as well as bytes.
         let size = size + MESSAGE_OVERHEAD;
         self.lock().in_flight += size;
-        let ack = if chunks.len() == 1 {
-            self.call("write", vec![chunks.pop().expect("one chunk")])
-        } else {
-            self.call("writeMany", vec![Value::Array(chunks)])
-        };
+        let ack = self.call(method, args);
         let this = self.clone();
         ack.on_settle(move |outcome| {
             {

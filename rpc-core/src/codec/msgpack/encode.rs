@@ -7,7 +7,7 @@
 
 use rmp::encode::{
     write_array_len, write_bin, write_bin_len, write_bool, write_f64, write_map_len, write_nil,
-    write_sint, write_str, write_uint,
+    write_str, write_uint,
 };
 
 mod fetch;
@@ -42,8 +42,30 @@ fn bin(w: &mut Out, b: &[u8]) -> Result<(), TooLong> {
     Ok(())
 }
 
-fn int(w: &mut Out, i: i64) {
-    let _ = write_sint(w, i);
+/// An integer in its smallest encoding, byte for byte what `rmp::encode::write_sint` writes,
+/// but in one append: rmp writes the marker and the payload through `io::Write` separately,
+/// which showed up per item in a stream of integers.
+#[inline]
+pub(crate) fn int(w: &mut Out, i: i64) {
+    match i {
+        0..=0x7f => w.push(i as u8),
+        -32..=-1 => w.push(i as i8 as u8),
+        0x80..=0xff => w.extend_from_slice(&[0xcc, i as u8]),
+        0x100..=0xffff => prefixed(w, 0xcd, &(i as u16).to_be_bytes()),
+        0x1_0000..=0xffff_ffff => prefixed(w, 0xce, &(i as u32).to_be_bytes()),
+        0x1_0000_0000.. => prefixed(w, 0xcf, &(i as u64).to_be_bytes()),
+        -0x80..=-33 => w.extend_from_slice(&[0xd0, i as i8 as u8]),
+        -0x8000..=-0x81 => prefixed(w, 0xd1, &(i as i16).to_be_bytes()),
+        -0x8000_0000..=-0x8001 => prefixed(w, 0xd2, &(i as i32).to_be_bytes()),
+        _ => prefixed(w, 0xd3, &i.to_be_bytes()),
+    }
+}
+
+#[inline]
+fn prefixed(w: &mut Out, marker: u8, payload: &[u8]) {
+    let mut bytes = [marker; 9];
+    bytes[1..=payload.len()].copy_from_slice(payload);
+    w.extend_from_slice(&bytes[..=payload.len()]);
 }
 
 fn tag(w: &mut Out, n: usize, tag: &str) -> Result<(), TooLong> {
@@ -289,4 +311,24 @@ fn remap(w: &mut Out, remap: &RemapExpr) -> Result<(), TooLong> {
     path(w, &remap.path)?;
     list(w, &remap.captures)?;
     list(w, &remap.instructions)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn integers_encode_as_rmp_encodes_them() {
+        let edges = [0, 1 << 7, 1 << 8, 1 << 16, 1 << 32, 32, 128, 32768, 1 << 31];
+        let mut values = vec![i64::MIN, i64::MAX];
+        for e in edges {
+            for d in -2..=2 {
+                values.extend([e + d, -e + d]);
+            }
+        }
+        for v in values {
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            super::int(&mut ours, v);
+            rmp::encode::write_sint(&mut theirs, v).unwrap();
+            assert_eq!(ours, theirs, "{v}");
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! MessagePack: the Cap'n Web model made compact, for Rust-to-Rust sessions.
 
 mod decode;
-mod encode;
-mod read;
+pub(crate) mod encode;
+pub(crate) mod read;
 
 use bytes::Bytes;
 

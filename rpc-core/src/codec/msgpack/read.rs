@@ -5,7 +5,7 @@ use rmp::Marker;
 use crate::codec::CodecError;
 
 /// One MessagePack item. Containers carry only their length: their contents follow.
-pub(super) enum Item<'a> {
+pub(crate) enum Item<'a> {
     Nil,
     Bool(bool),
     Int(i64),
@@ -21,7 +21,7 @@ pub(super) enum Item<'a> {
 
 impl Item<'_> {
     /// What the item is, for error messages.
-    pub(super) fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Item::Nil => "nil",
             Item::Bool(_) => "a boolean",
@@ -37,7 +37,7 @@ impl Item<'_> {
 }
 
 /// A cursor over one frame.
-pub(super) struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
 }
@@ -47,12 +47,17 @@ fn eof() -> CodecError {
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(buf: &'a [u8]) -> Self {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
     }
 
+    /// How many bytes have been read.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
     /// Bytes not yet read; also an upper bound on how many items can still follow.
-    pub(super) fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
@@ -64,10 +69,12 @@ impl<'a> Reader<'a> {
         Ok(bytes)
     }
 
+    #[inline(always)]
     fn array<const N: usize>(&mut self) -> Result<[u8; N], CodecError> {
-        let mut out = [0u8; N];
-        out.copy_from_slice(self.take(N)?);
-        Ok(out)
+        // `pos` never passes the end, so `pos + N` cannot overflow.
+        let bytes = self.buf.get(self.pos..self.pos + N).ok_or_else(eof)?;
+        self.pos += N;
+        Ok(bytes.try_into().expect("a slice of N bytes"))
     }
 
     fn len8(&mut self) -> Result<usize, CodecError> {
@@ -83,76 +90,83 @@ impl<'a> Reader<'a> {
     }
 
     /// The marker of the next item, without consuming it.
-    pub(super) fn peek(&self) -> Option<Marker> {
+    pub(crate) fn peek(&self) -> Option<Marker> {
         self.buf.get(self.pos).map(|&b| Marker::from_u8(b))
     }
 
     /// Reads one item: a whole scalar, or a container's header.
-    pub(super) fn item(&mut self) -> Result<Item<'a>, CodecError> {
-        let marker = Marker::from_u8(self.array::<1>()?[0]);
-        Ok(match marker {
-            Marker::Null => Item::Nil,
-            Marker::True => Item::Bool(true),
-            Marker::False => Item::Bool(false),
-            Marker::FixPos(v) => Item::Int(i64::from(v)),
-            Marker::FixNeg(v) => Item::Int(i64::from(v)),
-            Marker::U8 => Item::Int(i64::from(self.array::<1>()?[0])),
-            Marker::U16 => Item::Int(i64::from(u16::from_be_bytes(self.array()?))),
-            Marker::U32 => Item::Int(i64::from(u32::from_be_bytes(self.array()?))),
-            Marker::U64 => {
-                let v = u64::from_be_bytes(self.array()?);
-                i64::try_from(v).map_or(Item::BigUint(v), Item::Int)
+    #[inline]
+    pub(crate) fn item(&mut self) -> Result<Item<'a>, CodecError> {
+        // Small non-negative integers (IDs, counts, most stream items) are one byte.
+        match self.buf.get(self.pos) {
+            Some(&b) if b < 0x80 => {
+                self.pos += 1;
+                Ok(Item::Int(i64::from(b)))
             }
-            Marker::I8 => Item::Int(i64::from(i8::from_be_bytes(self.array()?))),
-            Marker::I16 => Item::Int(i64::from(i16::from_be_bytes(self.array()?))),
-            Marker::I32 => Item::Int(i64::from(i32::from_be_bytes(self.array()?))),
-            Marker::I64 => Item::Int(i64::from_be_bytes(self.array()?)),
-            Marker::F32 => Item::Float(f64::from(f32::from_be_bytes(self.array()?))),
-            Marker::F64 => Item::Float(f64::from_be_bytes(self.array()?)),
-            Marker::FixStr(n) => self.str(usize::from(n))?,
-            Marker::Str8 => {
-                let n = self.len8()?;
-                self.str(n)?
-            }
-            Marker::Str16 => {
-                let n = self.len16()?;
-                self.str(n)?
-            }
-            Marker::Str32 => {
-                let n = self.len32()?;
-                self.str(n)?
-            }
-            Marker::Bin8 => {
-                let n = self.len8()?;
-                Item::Bin(self.take(n)?)
-            }
-            Marker::Bin16 => {
-                let n = self.len16()?;
-                Item::Bin(self.take(n)?)
-            }
-            Marker::Bin32 => {
-                let n = self.len32()?;
-                Item::Bin(self.take(n)?)
-            }
-            Marker::FixArray(n) => Item::Array(usize::from(n)),
-            Marker::Array16 => Item::Array(self.len16()?),
-            Marker::Array32 => Item::Array(self.len32()?),
-            Marker::FixMap(n) => Item::Map(usize::from(n)),
-            Marker::Map16 => Item::Map(self.len16()?),
-            Marker::Map32 => Item::Map(self.len32()?),
-            Marker::FixExt1
-            | Marker::FixExt2
-            | Marker::FixExt4
-            | Marker::FixExt8
-            | Marker::FixExt16
-            | Marker::Ext8
-            | Marker::Ext16
-            | Marker::Ext32 => Item::Ext,
-            Marker::Reserved => {
+            _ => self.item_marked(),
+        }
+    }
+
+    /// Matched on the byte itself rather than through `rmp::Marker`, which costs a second
+    /// dispatch per item.
+    fn item_marked(&mut self) -> Result<Item<'a>, CodecError> {
+        let [b] = self.array::<1>()?;
+        Ok(match b {
+            0x00..=0x7f => Item::Int(i64::from(b)),
+            0x80..=0x8f => Item::Map(usize::from(b & 0x0f)),
+            0x90..=0x9f => Item::Array(usize::from(b & 0x0f)),
+            0xa0..=0xbf => self.str(usize::from(b & 0x1f))?,
+            0xc0 => Item::Nil,
+            0xc1 => {
                 return Err(CodecError::Malformed(
                     "invalid MessagePack: reserved marker 0xc1".into(),
                 ));
             }
+            0xc2 => Item::Bool(false),
+            0xc3 => Item::Bool(true),
+            0xc4 => {
+                let n = self.len8()?;
+                Item::Bin(self.take(n)?)
+            }
+            0xc5 => {
+                let n = self.len16()?;
+                Item::Bin(self.take(n)?)
+            }
+            0xc6 => {
+                let n = self.len32()?;
+                Item::Bin(self.take(n)?)
+            }
+            0xc7..=0xc9 | 0xd4..=0xd8 => Item::Ext,
+            0xca => Item::Float(f64::from(f32::from_be_bytes(self.array()?))),
+            0xcb => Item::Float(f64::from_be_bytes(self.array()?)),
+            0xcc => Item::Int(i64::from(self.array::<1>()?[0])),
+            0xcd => Item::Int(i64::from(u16::from_be_bytes(self.array()?))),
+            0xce => Item::Int(i64::from(u32::from_be_bytes(self.array()?))),
+            0xcf => {
+                let v = u64::from_be_bytes(self.array()?);
+                i64::try_from(v).map_or(Item::BigUint(v), Item::Int)
+            }
+            0xd0 => Item::Int(i64::from(i8::from_be_bytes(self.array()?))),
+            0xd1 => Item::Int(i64::from(i16::from_be_bytes(self.array()?))),
+            0xd2 => Item::Int(i64::from(i32::from_be_bytes(self.array()?))),
+            0xd3 => Item::Int(i64::from_be_bytes(self.array()?)),
+            0xd9 => {
+                let n = self.len8()?;
+                self.str(n)?
+            }
+            0xda => {
+                let n = self.len16()?;
+                self.str(n)?
+            }
+            0xdb => {
+                let n = self.len32()?;
+                self.str(n)?
+            }
+            0xdc => Item::Array(self.len16()?),
+            0xdd => Item::Array(self.len32()?),
+            0xde => Item::Map(self.len16()?),
+            0xdf => Item::Map(self.len32()?),
+            0xe0..=0xff => Item::Int(i64::from(b as i8)),
         })
     }
 

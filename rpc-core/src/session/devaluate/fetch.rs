@@ -6,7 +6,7 @@ use futures::StreamExt;
 use super::Devaluator;
 use crate::{
     protocol::{Expr, RequestExpr, RequestInit, ResponseExpr},
-    stream::ReadableStream,
+    stream::{Chunks, ReadableStream},
     value::{Blob, Body, Request, Response, Value},
 };
 
@@ -63,7 +63,7 @@ impl Devaluator<'_> {
             .map(|at| data.slice(at..data.len().min(at + BLOB_CHUNK_BYTES)))
             .collect();
         let chunks = futures::stream::iter(chunks).map(|b| Ok(Value::Bytes(b, None)));
-        match self.readable(&ReadableStream::new(chunks.boxed())) {
+        match self.readable(&ReadableStream::new(Chunks::values(chunks))) {
             Expr::Readable(pipe) => Expr::Blob {
                 mime: blob.mime.clone(),
                 pipe,
