@@ -43,29 +43,37 @@ fn bin(w: &mut Out, b: &[u8]) -> Result<(), TooLong> {
 }
 
 /// An integer in its smallest encoding, byte for byte what `rmp::encode::write_sint` writes,
-/// but in one append: rmp writes the marker and the payload through `io::Write` separately,
-/// which showed up per item in a stream of integers.
+/// but as one fixed-size append: rmp writes the marker and the payload through `io::Write`
+/// separately, which showed up per item in a stream of integers.
 #[inline]
 pub(crate) fn int(w: &mut Out, i: i64) {
     match i {
         0..=0x7f => w.push(i as u8),
         -32..=-1 => w.push(i as i8 as u8),
-        0x80..=0xff => w.extend_from_slice(&[0xcc, i as u8]),
-        0x100..=0xffff => prefixed(w, 0xcd, &(i as u16).to_be_bytes()),
-        0x1_0000..=0xffff_ffff => prefixed(w, 0xce, &(i as u32).to_be_bytes()),
-        0x1_0000_0000.. => prefixed(w, 0xcf, &(i as u64).to_be_bytes()),
-        -0x80..=-33 => w.extend_from_slice(&[0xd0, i as i8 as u8]),
-        -0x8000..=-0x81 => prefixed(w, 0xd1, &(i as i16).to_be_bytes()),
-        -0x8000_0000..=-0x8001 => prefixed(w, 0xd2, &(i as i32).to_be_bytes()),
-        _ => prefixed(w, 0xd3, &i.to_be_bytes()),
+        0x80..=0xff => w.extend([0xcc, i as u8]),
+        0x100..=0xffff => {
+            let [a, b] = (i as u16).to_be_bytes();
+            w.extend([0xcd, a, b]);
+        }
+        0x1_0000..=0xffff_ffff => {
+            let [a, b, c, d] = (i as u32).to_be_bytes();
+            w.extend([0xce, a, b, c, d]);
+        }
+        -0x80..=-33 => w.extend([0xd0, i as i8 as u8]),
+        -0x8000..=-0x81 => {
+            let [a, b] = (i as i16).to_be_bytes();
+            w.extend([0xd1, a, b]);
+        }
+        -0x8000_0000..=-0x8001 => {
+            let [a, b, c, d] = (i as i32).to_be_bytes();
+            w.extend([0xd2, a, b, c, d]);
+        }
+        _ => {
+            let marker = if i > 0 { 0xcf } else { 0xd3 };
+            let [a, b, c, d, e, f, g, h] = i.to_be_bytes();
+            w.extend([marker, a, b, c, d, e, f, g, h]);
+        }
     }
-}
-
-#[inline]
-fn prefixed(w: &mut Out, marker: u8, payload: &[u8]) {
-    let mut bytes = [marker; 9];
-    bytes[1..=payload.len()].copy_from_slice(payload);
-    w.extend_from_slice(&bytes[..=payload.len()]);
 }
 
 fn tag(w: &mut Out, n: usize, tag: &str) -> Result<(), TooLong> {

@@ -109,6 +109,37 @@ impl<'a> Reader<'a> {
 
     /// Matched on the byte itself rather than through `rmp::Marker`, which costs a second
     /// dispatch per item.
+    /// Reads an integer if one comes next (consuming nothing otherwise): the common item of a
+    /// stream, read without building an [`Item`].
+    #[inline]
+    pub(crate) fn int(&mut self) -> Option<i64> {
+        let at = self.pos;
+        let b = *self.buf.get(at)?;
+        let (value, len) = match b {
+            0x00..=0x7f => (i64::from(b), 1),
+            0xe0..=0xff => (i64::from(b as i8), 1),
+            0xcc => (i64::from(*self.buf.get(at + 1)?), 2),
+            0xcd => (i64::from(u16::from_be_bytes(self.peek_array(at + 1)?)), 3),
+            0xce => (i64::from(u32::from_be_bytes(self.peek_array(at + 1)?)), 5),
+            0xcf => (
+                i64::try_from(u64::from_be_bytes(self.peek_array(at + 1)?)).ok()?,
+                9,
+            ),
+            0xd0 => (i64::from(*self.buf.get(at + 1)? as i8), 2),
+            0xd1 => (i64::from(i16::from_be_bytes(self.peek_array(at + 1)?)), 3),
+            0xd2 => (i64::from(i32::from_be_bytes(self.peek_array(at + 1)?)), 5),
+            0xd3 => (i64::from_be_bytes(self.peek_array(at + 1)?), 9),
+            _ => return None,
+        };
+        self.pos = at + len;
+        Some(value)
+    }
+
+    #[inline(always)]
+    fn peek_array<const N: usize>(&self, at: usize) -> Option<[u8; N]> {
+        self.buf.get(at..at + N)?.try_into().ok()
+    }
+
     fn item_marked(&mut self) -> Result<Item<'a>, CodecError> {
         let [b] = self.array::<1>()?;
         Ok(match b {

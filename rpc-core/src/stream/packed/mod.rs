@@ -56,6 +56,12 @@ impl PackedRun {
             map: false,
         }];
         while let Some(level) = levels.last_mut() {
+            if !level.map {
+                // Integers in a row, the common case, in a tight loop.
+                while level.left > 0 && reader.int().is_some() {
+                    level.left -= 1;
+                }
+            }
             if level.left == 0 {
                 levels.pop();
                 continue;
@@ -119,17 +125,21 @@ impl PackedRun {
         self.left -= 1;
         let mut de = Unpacker::new(&self.bytes, self.pos);
         let result = read(&mut de);
-        if result.is_ok() {
-            self.pos = de.position();
-            return Some(result);
+        match result {
+            Ok(_) => self.pos = de.position(),
+            Err(_) => self.step_over(),
         }
-        // A type mismatch costs only this item, as with values: step over it.
+        Some(result)
+    }
+
+    /// A type mismatch costs only its own item, as with values: the cursor moves past it.
+    #[cold]
+    fn step_over(&mut self) {
         let mut de = Unpacker::new(&self.bytes, self.pos);
         match de.skip() {
             Ok(()) => self.pos = de.position(),
             Err(_) => self.left = 0,
         }
-        Some(result)
     }
 
     /// The next item as a `T`, as `from_value` would read it from the item's value.

@@ -131,6 +131,14 @@ macro_rules! deserialize_integer {
     ($($method:ident => $visit:ident, $t:ty;)*) => {$(
         #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, RpcError> {
+            if let Some(i) = self.reader.int() {
+                return match <$t>::try_from(i).ok() {
+                    Some(n) => visitor.$visit(n),
+                    None => Err(RpcError::invalid_argument(format!(
+                        "{:?} does not fit in {}", Value::Int(i), stringify!($t)
+                    ))),
+                };
+            }
             let item = self.item()?;
             let n: Option<$t> = match &item {
                 Item::Int(i) => <$t>::try_from(*i).ok(),
