@@ -6,6 +6,7 @@
 //! and no lock around a split transport.
 
 use std::{
+    collections::VecDeque,
     future::{Future, poll_fn},
     pin::Pin,
     sync::Arc,
@@ -13,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use tokio::{sync::mpsc, time::Instant};
+use tokio::time::Instant;
 
 use super::{
     inbound,
@@ -30,20 +31,25 @@ const READ_BURST: usize = 64;
 /// release then rides in the same write, and the peer wakes once per call rather than twice.
 const RELEASE_DELAY: Duration = Duration::from_millis(1);
 
+/// Bytes read and written in one turn beyond which the task yields to the scheduler rather
+/// than simply sleeping. A yield makes tokio wake an idle worker, which then shares the load
+/// (the peer's session task, say, runs in parallel with this one): worth a wake-up after a
+/// turn of bulk data, pure overhead after a turn of small calls (see
+/// [`Mailbox`](super::mailbox::Mailbox)).
+const HEAVY_TURN_BYTES: usize = 64 * 1024;
+
 /// Runs the session on `transport` until it ends.
 pub(crate) async fn run<T: Transport>(
     shared: Arc<SessionShared>,
     transport: T,
-    outbound: mpsc::UnboundedReceiver<Outbound>,
-    commands: mpsc::UnboundedReceiver<Command>,
     codec: Arc<dyn Codec>,
     keepalive: Option<Duration>,
 ) {
     let mut driver = Driver {
         shared,
         transport,
-        outbound,
-        commands,
+        outbound: VecDeque::new(),
+        turn_bytes: 0,
         codec,
         heartbeat: Heartbeat::new(keepalive),
         reading: true,
@@ -55,14 +61,17 @@ pub(crate) async fn run<T: Transport>(
         release_armed: false,
         closing: false,
     };
-    poll_fn(|cx| driver.poll(cx)).await
+    poll_fn(|cx| driver.poll(cx)).await;
+    driver.shared.mailbox.close();
 }
 
 struct Driver<T> {
     shared: Arc<SessionShared>,
     transport: T,
-    outbound: mpsc::UnboundedReceiver<Outbound>,
-    commands: mpsc::UnboundedReceiver<Command>,
+    /// Output taken from the mailbox, not yet encoded.
+    outbound: VecDeque<Outbound>,
+    /// Bytes read and written in the current turn (see [`HEAVY_TURN_BYTES`]).
+    turn_bytes: usize,
     codec: Arc<dyn Codec>,
     heartbeat: Heartbeat,
     /// False once the session has ended: only the remaining output is written.
@@ -83,32 +92,50 @@ struct Driver<T> {
     closing: bool,
 }
 
-/// Whether the task is finished.
-enum Done {
-    Yes,
-    No,
+/// Where writing stopped.
+enum Write {
+    /// The task is finished.
+    Done,
+    /// Everything queued was written, or is held back for company (see [`RELEASE_DELAY`]):
+    /// more output can go now.
+    Drained,
+    /// Waiting for the transport; it wakes the task when it can take more.
+    Full,
 }
 
 impl<T: Transport> Driver<T> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.shared.mailbox.wake_up(cx.waker());
+        self.turn_bytes = 0;
         loop {
             let mut busy = false;
             if self.reading {
                 self.poll_heartbeat(cx);
             }
             if self.reading {
-                self.poll_commands(cx);
+                self.poll_commands();
             }
             if self.reading {
                 busy = self.poll_frames(cx);
             }
-            if let Done::Yes = self.poll_write(cx) {
+            let write = self.poll_write(cx);
+            if let Write::Done = write {
                 return Poll::Ready(());
             }
             // Frames were left unread after a full burst: go round again, after writing what
             // the burst produced. (tokio's cooperative budget makes the transport return
-            // `Pending` eventually, so this cannot starve other tasks.)
-            if !busy {
+            // `Pending` eventually, so this cannot starve other tasks.) Otherwise sleep,
+            // unless something was queued that this turn can still act on.
+            let drained = matches!(write, Write::Drained);
+            if !busy
+                && self
+                    .shared
+                    .mailbox
+                    .sleep(self.reading, drained && !self.closing)
+            {
+                if self.turn_bytes >= HEAVY_TURN_BYTES {
+                    cx.waker().wake_by_ref();
+                }
                 return Poll::Pending;
             }
         }
@@ -124,18 +151,16 @@ impl<T: Transport> Driver<T> {
         }
     }
 
-    fn poll_commands(&mut self, cx: &mut Context<'_>) {
+    fn poll_commands(&mut self) {
         // Releases first: they free memory and never wait.
         while self.reading {
-            match self.commands.poll_recv(cx) {
-                Poll::Ready(Some(Command::Release(id, generation))) => {
+            match self.shared.mailbox.next_command() {
+                Some(Command::Release(id, generation)) => {
                     self.shared.release_import(id, generation)
                 }
-                Poll::Ready(Some(Command::Abort(reason))) => self.end(reason, true),
-                Poll::Ready(Some(Command::Close(reason))) => self.end(reason, false),
-                // The session holds a sender as long as this task runs: cannot happen.
-                Poll::Ready(None) => self.reading = false,
-                Poll::Pending => return,
+                Some(Command::Abort(reason)) => self.end(reason, true),
+                Some(Command::Close(reason)) => self.end(reason, false),
+                None => return,
             }
         }
     }
@@ -165,6 +190,7 @@ impl<T: Transport> Driver<T> {
                 false,
             ),
             Some(Ok(frame)) => {
+                self.turn_bytes += frame.len();
                 let handled = self
                     .codec
                     .decode(&frame, &shared.limits)
@@ -200,21 +226,22 @@ impl<T: Transport> Driver<T> {
     }
 
     /// The connection failed while writing: the session ends and the task with it.
-    fn fail(&mut self, reason: String) -> Done {
+    fn fail(&mut self, reason: String) -> Write {
         self.shared
             .break_with(RpcError::disconnected(reason), false);
-        Done::Yes
+        Write::Done
     }
 
     /// Encodes and writes queued messages, flushing once per burst so that many small
     /// messages share one write under load.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Done {
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Write {
         loop {
             if let Some(frame) = self.held.take() {
                 let mut sink = Pin::new(&mut self.transport);
                 match sink.as_mut().poll_ready(cx) {
                     Poll::Ready(Ok(())) => {
                         let close = matches!(frame, Frame::Close(_));
+                        self.turn_bytes += frame.len();
                         match sink.start_send(frame) {
                             Ok(()) => {
                                 self.releases_only =
@@ -229,18 +256,21 @@ impl<T: Transport> Driver<T> {
                     Poll::Ready(Err(e)) if !self.closing => {
                         return self.fail(format!("the connection failed: {e}"));
                     }
-                    Poll::Ready(Err(_)) => return Done::Yes,
+                    Poll::Ready(Err(_)) => return Write::Done,
                     Poll::Pending => {
                         self.held = Some(frame);
-                        break;
+                        return Write::Full;
                     }
                 }
             }
             if self.closing {
                 break;
             }
-            match self.outbound.poll_recv(cx) {
-                Poll::Ready(Some(Outbound::Message(message))) => {
+            if self.outbound.is_empty() {
+                self.shared.mailbox.take_outbound(&mut self.outbound);
+            }
+            match self.outbound.pop_front() {
+                Some(Outbound::Message(message)) => {
                     self.held_release = matches!(message, Message::Release(..));
                     match self.codec.encode(&message) {
                         Ok(frame) => self.held = Some(frame),
@@ -250,15 +280,13 @@ impl<T: Transport> Driver<T> {
                         }
                     }
                 }
-                Poll::Ready(Some(Outbound::Close(reason))) => {
+                Some(Outbound::Close(reason)) => {
                     self.held_release = false;
                     self.held = Some(Frame::Close(reason));
                     self.closing = true;
                     self.reading = false;
                 }
-                // The session holds the sender as long as this task runs: cannot happen.
-                Poll::Ready(None) => return Done::Yes,
-                Poll::Pending => break,
+                None => break,
             }
         }
         if self.unflushed && self.releases_only && self.reading && !self.closing {
@@ -268,7 +296,7 @@ impl<T: Transport> Driver<T> {
                 self.release_armed = true;
             }
             if self.release_delay.as_mut().poll(cx).is_pending() {
-                return Done::No;
+                return Write::Drained;
             }
         }
         if self.unflushed {
@@ -278,17 +306,17 @@ impl<T: Transport> Driver<T> {
                 Poll::Ready(Err(e)) if !self.closing => {
                     return self.fail(format!("the connection failed: {e}"));
                 }
-                Poll::Ready(Err(_)) => return Done::Yes,
-                Poll::Pending => return Done::No,
+                Poll::Ready(Err(_)) => return Write::Done,
+                Poll::Pending => return Write::Full,
             }
         }
         if self.closing && self.held.is_none() {
             return match Pin::new(&mut self.transport).poll_close(cx) {
-                Poll::Ready(_) => Done::Yes,
-                Poll::Pending => Done::No,
+                Poll::Ready(_) => Write::Done,
+                Poll::Pending => Write::Full,
             };
         }
-        Done::No
+        Write::Drained
     }
 }
 

@@ -5,6 +5,7 @@ mod driver;
 mod evaluate;
 mod extensions;
 mod inbound;
+mod mailbox;
 mod shared;
 mod tables;
 
@@ -16,7 +17,6 @@ use std::{
     time::Duration,
 };
 
-use tokio::sync::mpsc;
 use tracing::Instrument;
 
 pub(crate) use devaluate::scalar_expr;
@@ -221,8 +221,6 @@ impl SessionBuilder {
     pub fn start(self, transport: impl Transport) -> Session {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let (out_tx, out_rx) = mpsc::unbounded_channel();
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let main = match self.main {
             Some(stub) => ExportKind::Capability(stub),
             None => ExportKind::NoMain,
@@ -235,15 +233,8 @@ impl SessionBuilder {
             extensions: self.extensions,
             reflection: self.reflection,
         };
-        let shared = Arc::new(SessionShared::new(id, config, out_tx, cmd_tx));
-        let driver = driver::run(
-            shared.clone(),
-            transport,
-            out_rx,
-            cmd_rx,
-            self.codec,
-            self.keepalive,
-        );
+        let shared = Arc::new(SessionShared::new(id, config));
+        let driver = driver::run(shared.clone(), transport, self.codec, self.keepalive);
         // Everything the session's own task reports carries its id. Only when someone listens:
         // entering even a disabled span on every poll costs the hot path measurably (callgrind:
         // about 600 instructions per call).

@@ -8,11 +8,12 @@ use std::{
     },
 };
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::{
     Extensions,
     devaluate::Devaluator,
+    mailbox::Mailbox,
     tables::{ExportEntry, ExportKind, ImportEntry, ImportResult, next_generation},
 };
 use crate::{
@@ -65,8 +66,8 @@ pub(crate) struct SessionShared {
     pub(crate) id: u64,
     state: Mutex<SessionState>,
     codec: Arc<dyn Codec>,
-    outbound: mpsc::UnboundedSender<Outbound>,
-    commands: mpsc::UnboundedSender<Command>,
+    /// Output and commands for the session task.
+    pub(crate) mailbox: Mailbox,
     pub(crate) closed: watch::Sender<Option<RpcError>>,
     pub(crate) limits: Limits,
     /// The layered inbound service; `None` when no layer was added (calls go straight in).
@@ -115,10 +116,8 @@ impl Drop for ImportRef {
     fn drop(&mut self) {
         // The main object (ID 0) is never released.
         if self.id != 0 {
-            let _ = self
-                .session
-                .commands
-                .send(Command::Release(self.id, self.generation));
+            self.session
+                .command(Command::Release(self.id, self.generation));
         }
     }
 }
@@ -134,12 +133,7 @@ pub(crate) struct SessionConfig {
 }
 
 impl SessionShared {
-    pub(crate) fn new(
-        id: u64,
-        config: SessionConfig,
-        outbound: mpsc::UnboundedSender<Outbound>,
-        commands: mpsc::UnboundedSender<Command>,
-    ) -> Self {
+    pub(crate) fn new(id: u64, config: SessionConfig) -> Self {
         let SessionConfig {
             main,
             codec,
@@ -172,8 +166,7 @@ impl SessionShared {
                 peer_lowest_export: 0,
             }),
             codec,
-            outbound,
-            commands,
+            mailbox: Mailbox::default(),
             closed: watch::channel(None).0,
             limits,
             inbound,
@@ -192,11 +185,11 @@ impl SessionShared {
     /// Queues a message. Call it under the state lock wherever order matters (IDs are numbered
     /// by arrival order at the peer).
     pub(crate) fn send(&self, message: Message) {
-        let _ = self.outbound.send(Outbound::Message(message));
+        self.mailbox.send(Outbound::Message(message));
     }
 
     pub(crate) fn command(&self, command: Command) {
-        let _ = self.commands.send(command);
+        self.mailbox.command(command);
     }
 
     /// Whether the peer is known to be Capstan (it speaks MessagePack), so Capstan's
@@ -481,8 +474,7 @@ impl SessionShared {
             if tell_peer {
                 self.send(Message::Abort(Expr::error(error.name(), error.message())));
             }
-            let _ = self
-                .outbound
+            self.mailbox
                 .send(Outbound::Close(error.message().to_owned()));
             (
                 std::mem::take(&mut st.imports),
