@@ -84,20 +84,37 @@ async fn run_ahead(window: usize) -> u64 {
     }
 }
 
+/// What the items `0 … n-1` weigh packed (MessagePack's smallest integer encodings), which is
+/// what flow control counts between Capstan peers.
+fn packed_bytes(n: u64) -> u64 {
+    (0..n)
+        .map(|i| match i {
+            0..=0x7f => 1,
+            0x80..=0xff => 2,
+            0x100..=0xffff => 3,
+            _ => 5,
+        })
+        .sum()
+}
+
 #[tokio::test]
 async fn the_window_bounds_how_far_the_writer_runs_ahead() {
-    let small = run_ahead(1024).await;
-    let default = run_ahead(Limits::default().stream_window_bytes).await;
-    // The reader's side accepts 64 KiB before it must read (8 bytes an item), the writer's
-    // window the rest.
-    assert!(small < 10_000, "a 1 KiB window let {small} items ahead");
+    const KIB: u64 = 1024;
+    let small = packed_bytes(run_ahead(1024).await);
+    let default = packed_bytes(run_ahead(Limits::default().stream_window_bytes).await);
+    // The reader's side accepts up to 64 KiB before its application must read; the writer's
+    // window bounds the rest (plus the run in flight when it filled, a quarter window).
     assert!(
-        default > 30_000,
-        "the default window let only {default} items ahead"
+        small < 64 * KIB + 2 * KIB,
+        "a 1 KiB window let {small} bytes ahead"
     );
     assert!(
-        default < 60_000,
-        "the default window let {default} items ahead"
+        default > 128 * KIB,
+        "the default window let only {default} bytes ahead"
+    );
+    assert!(
+        default < 64 * KIB + 256 * KIB + 64 * KIB,
+        "the default window let {default} bytes ahead"
     );
 }
 

@@ -31,6 +31,8 @@ const NAMES: &[&str] = &[
     "increment",
     "value",
     "write",
+    "writeMany",
+    "writePacked",
     "close",
     "abort",
     "noSuchMethod",
@@ -75,6 +77,7 @@ enum Either {
 fn structured_step(u: &mut Unstructured<'_>) -> arbitrary::Result<Either> {
     Ok(Either::Message(match u.choose_index(20)? {
         0..=4 => Message::Push(call_or_remap(u)?),
+        5 if u.ratio(1, 2)? => Message::Stream(packed_write(u)?),
         5 => Message::Stream(Expr::Pipeline(Box::new(call(u, 0)?))),
         6..=8 => Message::Pull(id(u)?),
         9..=11 => Message::Release(id(u)?, u.int_in_range(0..=3)?),
@@ -84,6 +87,47 @@ fn structured_step(u: &mut Unstructured<'_>) -> arbitrary::Result<Either> {
         16 => Message::Abort(value(u, 0)?),
         _ => return Ok(Either::Wait(u.int_in_range(0..=20)?)),
     }))
+}
+
+/// A `writePacked` (a Capstan peer's run of plain stream items) to a small ID: mostly a
+/// well-formed run, sometimes a count that does not match, a corrupted byte or trailing bytes.
+fn packed_write(u: &mut Unstructured<'_>) -> arbitrary::Result<Expr> {
+    const ITEMS: &[&[u8]] = &[
+        b"\x07",
+        b"\xc0",
+        b"\xc3",
+        b"\xa2ab",
+        b"\x91\x01",
+        b"\x81\xa1k\x01",
+        b"\xce\x00\x01\x00\x00",
+        b"\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00",
+        b"\xc4\x02\x00\x01",
+        b"\x92\x81\xa1a\xc0\x90",
+    ];
+    let n = u.int_in_range(0..=6)?;
+    let mut run = Vec::new();
+    for _ in 0..n {
+        run.extend_from_slice(u.choose(ITEMS)?);
+    }
+    let mut count = n as i64;
+    match u.choose_index(8)? {
+        0 => count += u.int_in_range(-2..=2)?,
+        1 if !run.is_empty() => {
+            let at = u.choose_index(run.len())?;
+            run[at] = u.arbitrary()?;
+        }
+        2 => {
+            let extra = u.int_in_range(0..=4)?;
+            run.extend_from_slice(u.bytes(extra)?);
+        }
+        _ => {}
+    }
+    let args = vec![Expr::Bytes(Bytes::from(run), None), Expr::Int(count)];
+    Ok(Expr::pipeline(
+        id_small(u)?,
+        Some(vec![PathKey::from("writePacked")]),
+        Some(args),
+    ))
 }
 
 /// A table ID: mostly small, sometimes extreme.

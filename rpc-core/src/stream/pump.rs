@@ -10,6 +10,10 @@ use crate::{RpcError, value::Value};
 /// Most value chunks sent as one message to a Capstan peer.
 const MAX_BATCH_ITEMS: usize = 4096;
 
+/// Most bytes of chunks sent as one message, whatever the window: a message must stay well
+/// inside the peer's frame and stream-buffer limits, which may be smaller than our window.
+const MAX_BATCH_BYTES: usize = 256 * 1024;
+
 /// What ended a batch of values.
 enum After {
     /// Nothing more is ready now.
@@ -32,7 +36,9 @@ pub(crate) async fn pump(writer: RemoteWriter, mut source: Chunks) {
     };
     let mut stopped = std::pin::pin!(stopped);
     // A Capstan peer takes several chunks to a message, and plain items packed.
-    let pack = writer.batches().then(|| writer.window() / 4);
+    let pack = writer
+        .batches()
+        .then(|| (writer.window() / 4).min(MAX_BATCH_BYTES));
     loop {
         if poll_fn(|cx| writer.poll_capacity(cx)).await.is_err() {
             return;

@@ -12,10 +12,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::mpsc;
 
 use super::{Chunks, source::Next};
-use crate::{
-    RpcError,
-    value::{Value, to_value},
-};
+use crate::{RpcError, value::Value};
 
 /// The untyped handle inside a [`Value::Readable`]. Its chunks can be taken once: to be read
 /// here (as an [`RpcStream`]) or pumped to a peer.
@@ -98,17 +95,6 @@ impl<T: Serialize + Send + 'static> RpcStream<T> {
     pub fn from_results(items: impl Stream<Item = Result<T, RpcError>> + Send + 'static) -> Self {
         Self::from_handle(ReadableStream::new(Chunks::items(items)))
     }
-}
-
-impl<T> RpcStream<T> {
-    pub(crate) fn from_handle(handle: ReadableStream) -> Self {
-        RpcStream {
-            handle,
-            reading: None,
-            done: false,
-            _items: PhantomData,
-        }
-    }
 
     /// A stream fed by a [`StreamSender`], holding at most `buffer` items the reader has not
     /// taken (at least 1).
@@ -129,14 +115,22 @@ impl<T> RpcStream<T> {
     /// ```
     pub fn channel(buffer: usize) -> (StreamSender<T>, RpcStream<T>) {
         let (tx, mut rx) = mpsc::channel(buffer.max(1));
-        let chunks = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        let items = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
         (
-            StreamSender {
-                tx,
-                _items: PhantomData,
-            },
-            Self::from_handle(ReadableStream::new(Chunks::values(chunks))),
+            StreamSender { tx },
+            Self::from_handle(ReadableStream::new(Chunks::items(items))),
         )
+    }
+}
+
+impl<T> RpcStream<T> {
+    pub(crate) fn from_handle(handle: ReadableStream) -> Self {
+        RpcStream {
+            handle,
+            reading: None,
+            done: false,
+            _items: PhantomData,
+        }
     }
 }
 
@@ -205,26 +199,26 @@ impl<'de, T> serde::Deserialize<'de> for RpcStream<T> {
 }
 
 /// Feeds an [`RpcStream`] made by [`RpcStream::channel`]. Dropping it ends the stream.
+///
+/// Items are converted for the wire as they are sent on, so an item that cannot be serialized
+/// ends the stream with that error where it is read.
 pub struct StreamSender<T> {
-    tx: mpsc::Sender<Result<Value, RpcError>>,
-    _items: PhantomData<fn(T)>,
+    tx: mpsc::Sender<Result<T, RpcError>>,
 }
 
 impl<T> Clone for StreamSender<T> {
     fn clone(&self) -> Self {
         StreamSender {
             tx: self.tx.clone(),
-            _items: PhantomData,
         }
     }
 }
 
-impl<T: Serialize> StreamSender<T> {
+impl<T> StreamSender<T> {
     /// Sends an item, waiting while the buffer is full. Fails once the reader has gone: that
     /// is how a producer learns it was cancelled.
     pub async fn send(&self, item: T) -> Result<(), RpcError> {
-        let value = to_value(&item)?;
-        self.tx.send(Ok(value)).await.map_err(|_| gone())
+        self.tx.send(Ok(item)).await.map_err(|_| gone())
     }
 
     /// Ends the stream with `error`, which the reader receives.
