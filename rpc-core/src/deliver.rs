@@ -101,6 +101,14 @@ fn not_a_function(name: &str) -> Outcome {
     Err(RpcError::unknown_method(name))
 }
 
+/// A path key as a method or property name.
+fn key_name(key: &PathKey) -> std::borrow::Cow<'_, str> {
+    match key {
+        PathKey::Name(name) => std::borrow::Cow::Borrowed(name),
+        PathKey::Index(i) => std::borrow::Cow::Owned(i.to_string()),
+    }
+}
+
 fn call_method(
     value: Value,
     method: PathKey,
@@ -108,7 +116,8 @@ fn call_method(
     peer: Option<PeerCall>,
 ) -> BoxOutcome {
     Box::pin(async move {
-        let name = method.to_string();
+        // Borrowed, not formatted: this runs for every call.
+        let name = key_name(&method);
         if is_reserved(&name) {
             return not_a_function(&name);
         }
@@ -120,12 +129,16 @@ fn call_method(
                 {
                     Some(answer) => answer,
                     None => match peer.filter(PeerCall::is_layered) {
-                        Some(peer) => peer.dispatch(t, Some(name), args).await,
+                        Some(peer) => peer.dispatch(t, Some(name.into_owned()), args).await,
                         None => catch_panic(t.clone().call(&name, args)).await,
                     },
                 },
                 Hook::Broken(e) => Err(e.clone()),
-                _ => stub.invoke(vec![method], Some(args)).resolve().await,
+                _ => {
+                    stub.invoke(vec![method.clone()], Some(args))
+                        .resolve()
+                        .await
+                }
             },
             _ => not_a_function(&name),
         }

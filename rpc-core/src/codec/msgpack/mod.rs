@@ -10,6 +10,13 @@ use super::shared::check_frame_size;
 use super::{Codec, CodecError};
 use crate::{Frame, Limits, protocol::Message};
 
+/// Messages up to this size are encoded in a per-thread buffer and copied out.
+const SCRATCH_BYTES: usize = 4096;
+
+fn too_long() -> CodecError {
+    CodecError::Malformed("a string, array or map is too long for MessagePack".into())
+}
+
 /// The MessagePack codec.
 ///
 /// The shapes are the JSON codec's (a message is an array led by its tag string, a real array is
@@ -48,9 +55,7 @@ impl MsgPack {
     /// ```
     pub fn to_vec(message: &Message) -> Result<Vec<u8>, CodecError> {
         let mut buf = Vec::with_capacity(encode::size_hint(message));
-        encode::message(&mut buf, message).map_err(|encode::TooLong| {
-            CodecError::Malformed("a string, array or map is too long for MessagePack".into())
-        })?;
+        encode::message(&mut buf, message).map_err(|encode::TooLong| too_long())?;
         Ok(buf)
     }
 
@@ -79,7 +84,29 @@ impl Codec for MsgPack {
     }
 
     fn encode(&self, message: &Message) -> Result<Frame, CodecError> {
-        Self::to_vec(message).map(|buf| Frame::Binary(Bytes::from(buf)))
+        // A small message is encoded in a buffer kept per thread and copied out at its exact
+        // size: one allocation per message instead of two (the `Vec`, then `Bytes`' shared
+        // header for a `Vec` with spare capacity). A large one keeps its own buffer, uncopied.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        SCRATCH.with(|scratch| {
+            let Ok(mut buf) = scratch.try_borrow_mut() else {
+                return Self::to_vec(message).map(|buf| Frame::Binary(Bytes::from(buf)));
+            };
+            buf.clear();
+            buf.reserve(encode::size_hint(message));
+            encode::message(&mut buf, message).map_err(|encode::TooLong| too_long())?;
+            if buf.len() > SCRATCH_BYTES {
+                return Ok(Frame::Binary(Bytes::from(std::mem::take(&mut *buf))));
+            }
+            let frame = Frame::Binary(Bytes::copy_from_slice(&buf));
+            if buf.capacity() > 4 * SCRATCH_BYTES {
+                // An overestimated size hint: do not keep its buffer for good.
+                *buf = Vec::new();
+            }
+            Ok(frame)
+        })
     }
 
     fn decode(&self, frame: &Frame, limits: &Limits) -> Result<Message, CodecError> {
