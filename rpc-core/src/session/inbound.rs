@@ -116,8 +116,9 @@ fn push(
                 "the server is shutting down",
             )),
             // A stream write waits for its reader, not for work: it is bounded by the stream's
-            // buffer and the export table, not by the calls in flight.
-            Root::Delivery(_) if stream => Ok(None),
+            // buffer and the export table, not by the calls in flight. Any other call sent as
+            // a `stream` message is a call like the rest.
+            Root::Delivery(d) if stream && writes_a_stream(d) => Ok(None),
             Root::Delivery(_) => Running::start(shared)
                 .map(Some)
                 .ok_or_else(|| calls_limit(shared)),
@@ -141,6 +142,11 @@ fn push(
         }
     }
     Ok(())
+}
+
+/// Whether a delivery goes to one of our stream sinks (a pipe or writable the peer writes).
+fn writes_a_stream(delivery: &Delivery) -> bool {
+    matches!(&delivery.target, Target::Value(Value::Stub(s)) if s.downcast::<SinkTarget>().is_some())
 }
 
 /// Starts nested calls found while evaluating, in the order they appeared.

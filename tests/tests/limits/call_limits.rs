@@ -13,7 +13,10 @@ use std::{
 use rpc_core::{
     ErrorKind, Limits, RpcError, RpcPromise, Session, Stub, Value, codec::Json, protocol::PathKey,
 };
-use tests::{CalculatorClient, CalculatorImpl, CalculatorServer, hostile::serve_raw};
+use tests::{
+    CalculatorClient, CalculatorImpl, CalculatorServer,
+    hostile::{Received, serve_raw},
+};
 
 /// A calculator server with `limits` and a typed client, over memory.
 fn calculator(limits: Limits) -> (Session, Session) {
@@ -97,6 +100,36 @@ async fn max_calls_in_flight_counts_calls_nested_in_arguments() {
         most <= 2,
         "{most} calls ran at once with max_calls_in_flight = 2"
     );
+}
+
+/// A `stream` message is exempt from the limit only when it writes to one of our streams: a
+/// peer cannot get round `max_calls_in_flight` by sending ordinary calls as `stream`.
+#[tokio::test]
+async fn calls_sent_as_stream_messages_count_against_max_calls_in_flight() {
+    let (main, most) = concurrency_probe();
+    let limits = Limits {
+        max_calls_in_flight: 2,
+        ..Limits::default()
+    };
+    let (_server, mut raw) = serve_raw(Session::builder().codec(Json).limits(limits).main(main));
+    for _ in 0..10 {
+        raw.send(r#"["stream",["pipeline",0,[],[]]]"#).await;
+    }
+    // Every stream message is answered unprompted: eight refusals, then two results.
+    let mut refused = 0;
+    for _ in 0..10 {
+        match raw.recv().await {
+            Received::Message(m) if m.contains("max_calls_in_flight") => refused += 1,
+            Received::Message(_) => {}
+            other => panic!("the session ended: {other:?}"),
+        }
+    }
+    let most = most.load(Ordering::SeqCst);
+    assert!(
+        most <= 2,
+        "{most} calls ran at once with max_calls_in_flight = 2"
+    );
+    assert_eq!(refused, 8);
 }
 
 #[tokio::test]
