@@ -194,7 +194,9 @@ impl RpcPromise {
     async fn settle(self) -> Result<Value, RpcError> {
         match (&self.source, self.path.is_empty()) {
             (Source::Remote { import, result }, true) => {
-                import.session.pull(import.id);
+                import
+                    .session
+                    .pull(import.id, Arc::strong_count(import) == 1);
                 result.wait().await
             }
             (Source::Remote { import, .. }, false) => {

@@ -6,6 +6,7 @@
 pub mod example_programs;
 pub mod hostile;
 pub mod streams;
+pub mod tap;
 
 use std::{
     sync::{

@@ -2,19 +2,22 @@
 //! Capstan peers, items that are not plain data go between them as values in order, a run is
 //! unpacked for a peer that only takes values, and a peer's malformed run is refused whole.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::Engine;
 use futures::{SinkExt, StreamExt};
 use rpc_core::{
-    Limits, RpcError, RpcStream, Session, Stub,
+    RpcError, RpcStream, Session, Stub,
     codec::{Json, MsgPack},
-    protocol::{Expr, Message},
+    protocol::Message,
     testing::MemoryEnd,
     value::{Value, from_value, to_value},
 };
 use serde::{Deserialize, Serialize};
-use tests::streams::{StreamsImpl, StreamsServer};
+use tests::{
+    streams::{StreamsImpl, StreamsServer},
+    tap::{called, tapped_pair},
+};
 
 /// Echoes its first argument: a stream passed in is sent straight back out.
 fn echo() -> Stub {
@@ -40,54 +43,6 @@ fn readings(n: u64) -> Vec<Reading> {
         .collect()
 }
 
-/// A memory pair with a relay in the middle that keeps what the client end sends, decoded.
-fn tapped_pair() -> (
-    rpc_transports::memory::MemoryTransport,
-    rpc_transports::memory::MemoryTransport,
-    Arc<Mutex<Vec<Message>>>,
-) {
-    let (server, relay_a) = rpc_transports::memory::pair();
-    let (relay_b, client) = rpc_transports::memory::pair();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let (mut to_server, mut from_server) = relay_a.split();
-    let (mut to_client, mut from_client) = relay_b.split();
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Some(Ok(frame)) = from_client.next().await {
-            if let rpc_core::Frame::Binary(bytes) = &frame {
-                let message = MsgPack::from_slice(bytes, &Limits::default()).unwrap();
-                log.lock().unwrap().push(message);
-            }
-            if to_server.send(frame).await.is_err() {
-                break;
-            }
-        }
-    });
-    tokio::spawn(async move {
-        while let Some(Ok(frame)) = from_server.next().await {
-            if to_client.send(frame).await.is_err() {
-                break;
-            }
-        }
-    });
-    (server, client, seen)
-}
-
-/// The method names of the stream writes among `messages`.
-fn stream_writes(messages: &[Message]) -> Vec<String> {
-    messages
-        .iter()
-        .filter_map(|m| match m {
-            Message::Stream(Expr::Pipeline(call)) => call
-                .path
-                .as_ref()
-                .and_then(|p| p.first())
-                .map(|k| k.to_string()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn structs_stream_there_and_back_between_capstan_peers() {
     let (a, b, sent_by_client) = tapped_pair();
@@ -104,7 +59,10 @@ async fn structs_stream_there_and_back_between_capstan_peers() {
     let got: Vec<Reading> = back.map(|r| r.unwrap()).collect().await;
     assert_eq!(got, sent);
     // Plain structs went packed, many to a message, and never as values.
-    let writes = stream_writes(&sent_by_client.lock().unwrap());
+    let writes = called(&sent_by_client.lock().unwrap(), |m| match m {
+        Message::Stream(e) => Some(e),
+        _ => None,
+    });
     assert!(
         writes.iter().all(|w| w == "writePacked" || w == "close"),
         "{writes:?}"

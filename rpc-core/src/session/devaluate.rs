@@ -184,21 +184,21 @@ impl<'a> Devaluator<'a> {
                 _ => None,
             }
         };
-        let stub = match value {
+        let mine = match value {
             Value::Stub(stub) => match &stub.0 {
-                Hook::Remote(import) if self.is_mine(&import.session) => {
-                    return Expr::import(import.id, None, None);
-                }
-                Hook::Promised(p) => match pathless(p) {
-                    Some(id) => return Expr::import(id, None, None),
-                    None => stub.clone(),
-                },
-                _ => stub.clone(),
+                Hook::Remote(import) if self.is_mine(&import.session) => Some(import.id),
+                Hook::Promised(p) => pathless(p),
+                _ => None,
             },
-            Value::Promise(p) => match pathless(p) {
-                Some(id) => return Expr::import(id, None, None),
-                None => p.clone().into_stub(),
-            },
+            Value::Promise(p) => pathless(p),
+            _ => None,
+        };
+        if let Some(id) = mine {
+            return Expr::import(self.name_import(id), None, None);
+        }
+        let stub = match value {
+            Value::Stub(stub) => stub.clone(),
+            Value::Promise(p) => p.clone().into_stub(),
             other => Stub::broken(RpcError::type_error(format!(
                 "a {} cannot be captured by a map",
                 other.kind_name()
@@ -223,6 +223,19 @@ impl<'a> Devaluator<'a> {
         }))
     }
 
+    /// Notes that what we are sending names our import `id` (see [`ImportResult::named`]).
+    pub(crate) fn name_import(&mut self, id: Id) -> Id {
+        if let Some(result) = self
+            .state
+            .imports
+            .get_mut(&id)
+            .and_then(|e| e.result.as_mut())
+        {
+            result.named = true;
+        }
+        id
+    }
+
     fn is_mine(&self, session: &Arc<SessionShared>) -> bool {
         Arc::ptr_eq(session, self.shared)
     }
@@ -231,7 +244,7 @@ impl<'a> Devaluator<'a> {
         match &stub.0 {
             // The peer's own object goes home as itself, not as a proxy of a proxy.
             Hook::Remote(import) if self.is_mine(&import.session) => {
-                Expr::import(import.id, None, None)
+                Expr::import(self.name_import(import.id), None, None)
             }
             Hook::Promised(p) => match self.same_session_reference(p) {
                 Some(expr) => expr,
@@ -258,11 +271,11 @@ impl<'a> Devaluator<'a> {
     }
 
     /// A result of ours from this very session is named by its push ID and path.
-    fn same_session_reference(&self, promise: &RpcPromise) -> Option<Expr> {
+    fn same_session_reference(&mut self, promise: &RpcPromise) -> Option<Expr> {
         match &promise.source {
             Source::Remote { import, .. } if self.is_mine(&import.session) => {
                 let path = (!promise.path.is_empty()).then(|| promise.path.clone());
-                Some(Expr::pipeline(import.id, path, None))
+                Some(Expr::pipeline(self.name_import(import.id), path, None))
             }
             _ => None,
         }

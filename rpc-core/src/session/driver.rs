@@ -270,7 +270,7 @@ impl<T: Transport> Driver<T> {
                 self.shared.mailbox.take_outbound(&mut self.outbound);
             }
             match self.outbound.pop_front() {
-                Some(Outbound::Message(message)) => {
+                Some(Outbound::Message(message) | Outbound::Call(_, message)) => {
                     self.held_release = matches!(message, Message::Release(..));
                     match self.codec.encode(&message) {
                         Ok(frame) => self.held = Some(frame),

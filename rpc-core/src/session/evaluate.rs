@@ -226,6 +226,7 @@ impl<'a> Evaluator<'a> {
                     pulled: true,
                     stream: false,
                     arrived: false,
+                    named: false,
                 }),
             },
         );

@@ -93,6 +93,24 @@ impl Mailbox {
         }
     }
 
+    /// Turns the queued `push` numbered `id` into a `stream`; false if it has gone out.
+    pub(crate) fn make_stream(&self, id: crate::protocol::Id) -> bool {
+        let mut queued = lock(&self.outbound);
+        for item in queued.iter_mut().rev() {
+            if let Outbound::Call(queued_id, message) = item {
+                if *queued_id == id {
+                    if let crate::protocol::Message::Push(expr) = message {
+                        let expr = std::mem::replace(expr, crate::protocol::Expr::Null);
+                        *item = Outbound::Message(crate::protocol::Message::Stream(expr));
+                        return true;
+                    }
+                    return false;
+                }
+            }
+        }
+        false
+    }
+
     /// The next command, if any.
     pub(crate) fn next_command(&self) -> Option<Command> {
         lock(&self.commands).pop_front()

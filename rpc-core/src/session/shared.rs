@@ -30,6 +30,8 @@ use crate::{
 /// What the writer task sends.
 pub(crate) enum Outbound {
     Message(Message),
+    /// A `push` numbered `Id`: while it waits here, awaiting it may turn it into a `stream`.
+    Call(Id, Message),
     /// Send a close frame with this reason, then close the transport.
     Close(String),
 }
@@ -229,6 +231,7 @@ impl SessionShared {
         args: Option<Vec<Value>>,
     ) -> RpcPromise {
         self.push(|dv| {
+            dv.name_import(target);
             let args = args
                 .as_ref()
                 .map(|a| a.iter().map(|v| dv.value(v)).collect());
@@ -246,6 +249,7 @@ impl SessionShared {
         instructions: Vec<Expr>,
     ) -> RpcPromise {
         self.push(|dv| {
+            dv.name_import(subject);
             let captures = captures.iter().map(|c| dv.capture(c)).collect();
             Expr::Remap(Box::new(RemapExpr {
                 id: subject,
@@ -344,10 +348,15 @@ impl SessionShared {
                         pulled: stream,
                         stream,
                         arrived: false,
+                        named: false,
                     }),
                 },
             );
-            self.send(message);
+            if stream {
+                self.send(message);
+            } else {
+                self.mailbox.send(Outbound::Call(id, message));
+            }
             (id, generation, pending, deferred)
         };
         deferred.start(self);
@@ -355,17 +364,34 @@ impl SessionShared {
     }
 
     /// Sends `pull` for one of our push results, once.
-    pub(crate) fn pull(&self, id: Id) {
+    pub(crate) fn pull(&self, id: Id, sole: bool) {
         let mut st = self.lock();
-        if let Some(ImportEntry {
-            result: Some(result),
-            ..
-        }) = st.imports.get_mut(&id)
+        let Some(entry) = st.imports.get_mut(&id) else {
+            return;
+        };
+        let handles = entry.handles;
+        let Some(result) = &mut entry.result else {
+            return;
+        };
+        if result.pulled {
+            return;
+        }
+        result.pulled = true;
+        // Awaited by its only holder before the push has even gone out, and named by nothing
+        // we sent: it goes as a `stream` call instead, which the peer answers unprompted and
+        // forgets once answered. No `pull` now and no `release` later: two messages fewer per
+        // call. (If the caller gives up before the answer, dropping the handle still sends a
+        // `release`, which cancels the call; a Capstan peer ignores one that crosses the
+        // answer.)
+        if sole
+            && handles == 1
+            && !result.named
+            && self.peer_is_capstan()
+            && self.mailbox.make_stream(id)
         {
-            if !result.pulled {
-                result.pulled = true;
-                self.send(Message::Pull(id));
-            }
+            result.stream = true;
+        } else {
+            self.send(Message::Pull(id));
         }
     }
 

@@ -27,6 +27,9 @@ pub(crate) struct ImportResult {
     /// The resolution has arrived and is settling (awaiting promises inside it, whose own
     /// resolutions decide its fate); a session ending now must not reject it.
     pub(crate) arrived: bool,
+    /// A message we sent names this result (a call on it, or it as a value): the peer must
+    /// keep it until we release it, so it may not become a `stream` call.
+    pub(crate) named: bool,
 }
 
 /// A new, process-wide unique generation for an import entry.
