@@ -93,10 +93,13 @@ impl Mailbox {
         }
     }
 
-    /// Turns the queued `push` numbered `id` into a `stream`; false if it has gone out.
+    /// Turns the queued `push` numbered `id` into a `stream`; false if it has gone out (or
+    /// is not among the last few queued: a call awaited at once is at the back, and the
+    /// search must stay short under the lock whatever the backlog).
     pub(crate) fn make_stream(&self, id: crate::protocol::Id) -> bool {
+        const LOOK_BACK: usize = 64;
         let mut queued = lock(&self.outbound);
-        for item in queued.iter_mut().rev() {
+        for item in queued.iter_mut().rev().take(LOOK_BACK) {
             if let Outbound::Call(queued_id, message) = item {
                 if *queued_id == id {
                     if let crate::protocol::Message::Push(expr) = message {
@@ -169,6 +172,29 @@ mod tests {
         // Asleep, a send wakes it.
         mailbox.send(close());
         assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn only_a_push_still_queued_becomes_a_stream_call() {
+        use crate::protocol::{Expr, Message};
+        let mailbox = Mailbox::default();
+        let call = || Expr::pipeline(0, None, Some(vec![]));
+        mailbox.send(Outbound::Call(1, Message::Push(call())));
+        mailbox.send(Outbound::Call(2, Message::PushDeadline(call(), 100)));
+        assert!(mailbox.make_stream(1));
+        // A call with a deadline keeps it (a stream call cannot carry one); an unknown ID
+        // is not there to change.
+        assert!(!mailbox.make_stream(2));
+        assert!(!mailbox.make_stream(3));
+        let mut out = Default::default();
+        mailbox.take_outbound(&mut out);
+        assert!(matches!(&out[0], Outbound::Message(Message::Stream(e)) if *e == call()));
+        assert!(matches!(
+            &out[1],
+            Outbound::Call(2, Message::PushDeadline(..))
+        ));
+        // Gone out: too late.
+        assert!(!mailbox.make_stream(1));
     }
 
     #[test]
