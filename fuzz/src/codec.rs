@@ -142,6 +142,7 @@ pub fn same_message(a: &Message, b: &Message, js: bool) -> bool {
         (Resolve(i, x), Resolve(j, y)) | (Reject(i, x), Reject(j, y)) => {
             i == j && same_expr(x, y, js)
         }
+        (PushDeadline(x, m), PushDeadline(y, n)) => m == n && same_expr(x, y, js),
         _ => a == b,
     }
 }
