@@ -33,6 +33,21 @@ struct Reading {
     value: Option<f64>,
 }
 
+/// Streams `items` to the peer's echo and reads back what it returns.
+async fn echoed<T>(client: &Session, items: Vec<T>) -> Vec<T>
+where
+    T: Serialize + serde::de::DeserializeOwned + Send + 'static,
+{
+    let stream = RpcStream::new(futures::stream::iter(items));
+    let back: RpcStream<T> = client
+        .main()
+        .call_function(vec![to_value(&stream).unwrap()])
+        .await
+        .map(|v| from_value(v).unwrap())
+        .unwrap();
+    back.map(|r| r.unwrap()).collect().await
+}
+
 fn readings(n: u64) -> Vec<Reading> {
     (0..n)
         .map(|i| Reading {
@@ -49,14 +64,7 @@ async fn structs_stream_there_and_back_between_capstan_peers() {
     let _server = Session::builder().codec(MsgPack).main(echo()).start(a);
     let client = Session::builder().codec(MsgPack).start(b);
     let sent = readings(20_000);
-    let stream = RpcStream::new(futures::stream::iter(sent.clone()));
-    let back: RpcStream<Reading> = client
-        .main()
-        .call_function(vec![to_value(&stream).unwrap()])
-        .await
-        .map(|v| from_value(v).unwrap())
-        .unwrap();
-    let got: Vec<Reading> = back.map(|r| r.unwrap()).collect().await;
+    let got: Vec<Reading> = echoed(&client, sent.clone()).await;
     assert_eq!(got, sent);
     // Plain structs went packed, many to a message, and never as values.
     let writes = called(&sent_by_client.lock().unwrap(), |m| match m {
@@ -88,14 +96,7 @@ async fn items_only_values_carry_keep_their_place_among_packed_ones() {
     items.insert(500, Value::Undefined);
     items.insert(501, to_value(&u64::MAX).unwrap());
     items.push(Value::Date(Some(86_400_000.0)));
-    let stream = RpcStream::new(futures::stream::iter(items.clone()));
-    let back: RpcStream<Value> = client
-        .main()
-        .call_function(vec![to_value(&stream).unwrap()])
-        .await
-        .map(|v| from_value(v).unwrap())
-        .unwrap();
-    let got: Vec<Value> = back.map(|r| r.unwrap()).collect().await;
+    let got: Vec<Value> = echoed(&client, items.clone()).await;
     assert_eq!(got.len(), items.len());
     for (i, (got, sent)) in got.iter().zip(&items).enumerate() {
         match (got, sent) {
@@ -127,14 +128,7 @@ async fn a_run_is_unpacked_for_a_peer_that_takes_values() {
     let _relay = Session::builder().codec(MsgPack).main(relay).start(a);
     let client = Session::builder().codec(MsgPack).start(b);
     let sent = readings(3_000);
-    let stream = RpcStream::new(futures::stream::iter(sent.clone()));
-    let back: RpcStream<Reading> = client
-        .main()
-        .call_function(vec![to_value(&stream).unwrap()])
-        .await
-        .map(|v| from_value(v).unwrap())
-        .unwrap();
-    let got: Vec<Reading> = back.map(|r| r.unwrap()).collect().await;
+    let got: Vec<Reading> = echoed(&client, sent.clone()).await;
     assert_eq!(got, sent);
 }
 

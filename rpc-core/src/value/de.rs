@@ -123,15 +123,23 @@ impl ValueDeserializer {
     }
 }
 
+/// A whole float as an integer type, when it fits (JavaScript sends every number as a
+/// double).
+pub(crate) fn whole<T: TryFrom<i128>>(f: f64) -> Option<T> {
+    let wide = f as i128;
+    if wide as f64 == f {
+        T::try_from(wide).ok()
+    } else {
+        None
+    }
+}
+
 macro_rules! deserialize_integer {
     ($($method:ident => $visit:ident, $t:ty;)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, RpcError> {
             let n: Option<$t> = match &self.0 {
                 Value::Int(i) => <$t>::try_from(*i).ok(),
-                Value::Float(f) if f.fract() == 0.0 => {
-                    let wide = *f as i128;
-                    if wide as f64 == *f { <$t>::try_from(wide).ok() } else { None }
-                }
+                Value::Float(f) if f.fract() == 0.0 => whole(*f),
                 Value::BigInt(b) => b.as_str().parse::<$t>().ok(),
                 _ => return self.mismatch(stringify!($t)),
             };

@@ -15,8 +15,8 @@ pub(crate) mod special;
 use bytes::Bytes;
 
 pub use crate::protocol::RequestOptions;
-pub(crate) use de::ValueDeserializer;
 pub use de::from_value;
+pub(crate) use de::{ValueDeserializer, whole};
 pub(crate) use fetch::buffer_stream;
 pub use fetch::{Blob, Body, Headers, Request, Response, Url};
 pub use object::Object;

@@ -268,48 +268,52 @@ impl<'a> ser::Serializer for Packer<'a> {
     }
 }
 
-impl ser::SerializeSeq for Container<'_> {
-    type Ok = ();
-    type Error = Unpackable;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.close()
-    }
+/// The sequence-like containers: each element in turn.
+macro_rules! elements {
+    ($($kind:ident :: $method:ident;)*) => {$(
+        impl ser::$kind for Container<'_> {
+            type Ok = ();
+            type Error = Unpackable;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+                self.element(value)
+            }
+            fn end(self) -> Result {
+                self.close()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Container<'_> {
-    type Ok = ();
-    type Error = Unpackable;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.close()
-    }
+elements! {
+    SerializeSeq::serialize_element;
+    SerializeTuple::serialize_element;
+    SerializeTupleStruct::serialize_field;
+    SerializeTupleVariant::serialize_field;
 }
 
-impl ser::SerializeTupleStruct for Container<'_> {
-    type Ok = ();
-    type Error = Unpackable;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.close()
-    }
+/// The struct-like containers: each field under its name.
+macro_rules! fields {
+    ($($kind:ident;)*) => {$(
+        impl ser::$kind for Container<'_> {
+            type Ok = ();
+            type Error = Unpackable;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result {
+                self.field(key, value)
+            }
+            fn end(self) -> Result {
+                self.close()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleVariant for Container<'_> {
-    type Ok = ();
-    type Error = Unpackable;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.close()
-    }
+fields! {
+    SerializeStruct;
+    SerializeStructVariant;
 }
 
 impl ser::SerializeMap for Container<'_> {
@@ -321,28 +325,6 @@ impl ser::SerializeMap for Container<'_> {
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         value.serialize(Packer(self.out))
-    }
-    fn end(self) -> Result {
-        self.close()
-    }
-}
-
-impl ser::SerializeStruct for Container<'_> {
-    type Ok = ();
-    type Error = Unpackable;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.field(key, value)
-    }
-    fn end(self) -> Result {
-        self.close()
-    }
-}
-
-impl ser::SerializeStructVariant for Container<'_> {
-    type Ok = ();
-    type Error = Unpackable;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.field(key, value)
     }
     fn end(self) -> Result {
         self.close()

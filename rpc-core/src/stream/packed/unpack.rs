@@ -11,7 +11,7 @@ use serde::de::{self, IntoDeserializer, Visitor};
 use crate::{
     RpcError,
     codec::msgpack::read::{Item, Reader},
-    value::{BigInt, Object, Value, ValueDeserializer, special},
+    value::{BigInt, Object, Value, ValueDeserializer, special, whole},
 };
 
 /// A cursor over a packed run.
@@ -143,10 +143,7 @@ macro_rules! deserialize_integer {
             let n: Option<$t> = match &item {
                 Item::Int(i) => <$t>::try_from(*i).ok(),
                 Item::BigUint(u) => <$t>::try_from(*u).ok(),
-                Item::Float(f) if f.fract() == 0.0 => {
-                    let wide = *f as i128;
-                    if wide as f64 == *f { <$t>::try_from(wide).ok() } else { None }
-                }
+                Item::Float(f) if f.fract() == 0.0 => whole(*f),
                 _ => return mismatch(stringify!($t), &item),
             };
             match n {
