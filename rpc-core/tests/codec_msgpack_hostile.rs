@@ -106,20 +106,13 @@ fn depth_limit_counts_like_the_json_codec() {
     };
     assert!(decode_with(&nested(2), &small).is_ok());
     assert_limit(decode_with(&nested(3), &small), "max_depth");
-    let args = Mp::new().arr(4).s("pipeline").int(0).arr(0).arr(1);
+    let args = call_args_level();
     assert!(decode_with(&Mp::push().repeat(&args, 2).int(1).0, &small).is_ok());
     assert_limit(
         decode_with(&Mp::push().repeat(&args, 3).int(1).0, &small),
         "max_depth",
     );
-    let props = Mp::new()
-        .arr(5)
-        .s("error")
-        .s("E")
-        .s("m")
-        .raw(&[0xc0])
-        .map(1)
-        .s("p");
+    let props = error_props_level();
     assert!(decode_with(&Mp::push().repeat(&props, 2).int(1).0, &small).is_ok());
     assert_limit(
         decode_with(&Mp::push().repeat(&props, 3).int(1).0, &small),
@@ -127,20 +120,30 @@ fn depth_limit_counts_like_the_json_codec() {
     );
 }
 
+/// One level of nesting through a call's arguments: `["pipeline", 0, [], [ … ]]`.
+fn call_args_level() -> Mp {
+    Mp::new().arr(4).s("pipeline").int(0).arr(0).arr(1)
+}
+
+/// One level of nesting through an error's props: `["error", "E", "m", nil, {"p": … }]`.
+fn error_props_level() -> Mp {
+    Mp::new()
+        .arr(5)
+        .s("error")
+        .s("E")
+        .s("m")
+        .raw(&[0xc0])
+        .map(1)
+        .s("p")
+}
+
 #[test]
 fn a_million_levels_do_not_overflow_a_small_stack() {
     let patterns = [
         Mp::new().arr(1).arr(1),
         Mp::new().map(1).s("a"),
-        Mp::new().arr(4).s("pipeline").int(0).arr(0).arr(1),
-        Mp::new()
-            .arr(5)
-            .s("error")
-            .s("E")
-            .s("m")
-            .raw(&[0xc0])
-            .map(1)
-            .s("p"),
+        call_args_level(),
+        error_props_level(),
         Mp::new().arr(5).s("remap").int(1).arr(0).arr(1),
     ];
     let handle = std::thread::Builder::new()
